@@ -1,0 +1,12 @@
+{%- from "_metrics.sql" import leading_columns, exemplar_columns, indexes, table_clauses with context -%}
+create table if not exists {{ table('otel_metrics_sum') }} {{ on_cluster }}
+(
+{{ leading_columns() }}
+    `Value` Float64 CODEC(ZSTD(1)),
+    `Flags` UInt32 CODEC(T64, ZSTD(1)),
+{{ exemplar_columns() }}
+    `AggregationTemporality` Int32 CODEC(T64, ZSTD(1)),
+    `IsMonotonic` Bool CODEC(ZSTD(1)),
+{{ indexes() }}
+)
+{{ table_clauses('otel_metrics_sum') }}

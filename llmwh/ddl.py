@@ -1,0 +1,110 @@
+"""Render and apply the raw OTel DDL in ddl/."""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import jinja2
+
+from llmwh.errors import LlmwhError
+from llmwh.project import project_dir
+
+# Resource attributes the exporter (and ClickStack) promote to MATERIALIZED columns.
+MATERIALIZED_KEYS = (
+    'k8s.cluster.name', 'k8s.container.name', 'k8s.deployment.name', 'k8s.namespace.name',
+    'k8s.node.name', 'k8s.pod.name', 'k8s.pod.uid', 'deployment.environment.name',
+)
+# The exporter switches logs indexes to text indexes from this server version.
+TEXT_INDEX_VERSION = (26, 2)
+REPLICATED_PATH = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'"
+
+
+def quote(name: str) -> str:
+    return '`' + name.replace('\\', '\\\\').replace('`', '\\`') + '`'
+
+
+@dataclass
+class DdlOptions:
+    database: str = 'otel'
+    retention: dict = field(default_factory=dict)   # table -> days; 'default' for the rest
+    cluster: Optional[str] = None
+    server_version: tuple = TEXT_INDEX_VERSION
+
+    def ttl_days(self, table: str) -> int:
+        if table in self.retention:
+            return int(self.retention[table])
+        # The trace-id lookup lives as long as the traces it points to.
+        if table.startswith('otel_traces') and 'otel_traces' in self.retention:
+            return int(self.retention['otel_traces'])
+        return int(self.retention.get('default', 0))
+
+
+@dataclass
+class Statement:
+    source: str      # ddl file name
+    sql: str
+
+
+def ddl_files(ddl_dir: Optional[Path] = None):
+    ddl_dir = ddl_dir or project_dir() / 'ddl'
+    files = sorted(p for p in ddl_dir.glob('*.sql') if not p.name.startswith('_'))
+    if not files:
+        raise LlmwhError(f'no DDL files in {ddl_dir}')
+    return ddl_dir, files
+
+
+def render(options: DdlOptions, ddl_dir: Optional[Path] = None) -> list:
+    """Every statement of ddl/, in file order, rendered for `options`."""
+    ddl_dir, files = ddl_files(ddl_dir)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(ddl_dir)),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    cluster = options.cluster
+    db = quote(options.database)
+
+    def table(name):
+        return f'{db}.{quote(name + "_local" if cluster else name)}'
+
+    def obj(name):
+        return f'{db}.{quote(name)}'
+
+    def engine(kind):
+        return f'Replicated{kind}({REPLICATED_PATH})' if cluster else f'{kind}()'
+
+    def ttl(expr, name):
+        days = options.ttl_days(name)
+        if days < 0:
+            raise LlmwhError(f'retention for {name} must be >= 0 days, got {days}')
+        return f'TTL {expr} + toIntervalDay({days})' if days else ''
+
+    def distributed(name, sharding_key):
+        if not cluster:
+            return ''
+        return (f'create table if not exists {obj(name)} on cluster {quote(cluster)}\n'
+                f'as {table(name)}\n'
+                f"ENGINE = Distributed({quote(cluster)}, {db}, {quote(name + '_local')}, {sharding_key})")
+
+    context = dict(
+        database_q=db, table=table, object=obj, engine=engine, ttl=ttl, distributed=distributed,
+        on_cluster=f'on cluster {quote(cluster)}' if cluster else '',
+        text_indexes=tuple(options.server_version) >= TEXT_INDEX_VERSION,
+        materialized_keys=MATERIALIZED_KEYS,
+    )
+    statements = []
+    for path in files:
+        text = env.get_template(path.name).render(context)
+        for sql in re.split(r';(?=\s|$)', text):
+            sql = re.sub(r'\n\s*\n', '\n', sql).strip()
+            if sql:
+                statements.append(Statement(path.name, sql))
+    return statements
+
+
+def table_names(options: DdlOptions, ddl_dir: Optional[Path] = None) -> list:
+    """Names of the tables and views the DDL creates, in creation order."""
+    names = []
+    for st in render(DdlOptions(database=options.database), ddl_dir):
+        m = re.match(r'create (?:materialized view|table) if not exists `[^`]+`\.`([^`]+)`', st.sql)
+        if m:
+            names.append(m.group(1))
+    return names

@@ -1,0 +1,110 @@
+{#- Attribute names per canonical field, in coalesce priority order, across
+    OTel GenAI semconv versions, OpenLLMetry, OpenInference, LiteLLM,
+    Vercel AI SDK and LibreChat's parsed JSON logs. The single source of
+    these lists: models call genai_attr / genai_attr_int, never a literal list. -#}
+{% macro genai_attribute_keys() %}
+    {{ return({
+        'provider': [
+            'gen_ai.provider.name', 'gen_ai.system', 'llm.provider', 'llm.system',
+            'error.llm_provider',
+        ],
+        'operation': [
+            'gen_ai.operation.name', 'llm.request.type', 'openinference.span.kind',
+            'traceloop.span.kind',
+        ],
+        'request_model': [
+            'gen_ai.request.model', 'llm.request.model_name', 'llm.model_name',
+            'embedding.model_name', 'ai.model.id', 'langfuse.observation.model.name', 'model',
+        ],
+        'response_model': [
+            'gen_ai.response.model', 'llm.response.model_name', 'llm.model_name',
+            'ai.response.model', 'langfuse.observation.model.name',
+        ],
+        'input_tokens': [
+            'gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens', 'llm.token_count.prompt',
+            'ai.usage.inputTokens', 'ai.usage.promptTokens', 'promptTokens',
+        ],
+        'output_tokens': [
+            'gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens',
+            'llm.token_count.completion', 'ai.usage.outputTokens', 'ai.usage.completionTokens',
+            'completionTokens',
+        ],
+        'cache_read_tokens': [
+            'gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.cache_read_input_tokens',
+            'llm.token_count.prompt_details.cache_read', 'ai.usage.cachedInputTokens',
+        ],
+        'cache_write_tokens': [
+            'gen_ai.usage.cache_write.input_tokens', 'gen_ai.usage.cache_creation.input_tokens',
+            'gen_ai.usage.cache_creation_input_tokens',
+            'llm.token_count.prompt_details.cache_write',
+        ],
+        'reasoning_tokens': [
+            'gen_ai.usage.reasoning.output_tokens', 'gen_ai.usage.reasoning_tokens',
+            'llm.usage.reasoning_tokens', 'llm.token_count.completion_details.reasoning',
+            'ai.usage.reasoningTokens',
+        ],
+        'total_tokens': [
+            'gen_ai.usage.total_tokens', 'llm.usage.total_tokens', 'llm.token_count.total',
+            'ai.usage.totalTokens', 'ai.usage.tokens', 'tokenCount',
+        ],
+        'conversation_id': [
+            'gen_ai.conversation.id', 'traceloop.association.properties.conversation_id',
+            'traceloop.association.properties.chat_id', 'langfuse.session.id', 'session.id',
+            'traceloop.association.properties.session_id', 'ai.telemetry.metadata.sessionId',
+            'conversationId',
+        ],
+        'session_id': [
+            'session.id', 'langfuse.session.id', 'traceloop.association.properties.session_id',
+            'ai.telemetry.metadata.sessionId', 'gen_ai.conversation.id',
+        ],
+        'user_id': [
+            'user.id', 'langfuse.user.id', 'enduser.id',
+            'traceloop.association.properties.user_id', 'gen_ai.user', 'llm.user',
+            'metadata.user_api_key_end_user_id', 'metadata.user_api_key_user_id',
+            'ai.telemetry.metadata.userId', 'userId', 'user',
+        ],
+        'tool_name': ['gen_ai.tool.name', 'tool.name', 'ai.toolCall.name'],
+        'finish_reason': [
+            'gen_ai.response.finish_reason', 'llm.response.finish_reason',
+            'gen_ai.completion.0.finish_reason', 'llm.finish_reason', 'ai.response.finishReason',
+        ],
+        'error_type': ['error.type', 'error.code', 'rpc.response.status_code'],
+        'streaming': ['gen_ai.request.stream', 'gen_ai.is_streaming', 'llm.is_streaming'],
+        'ttft_seconds': [
+            'gen_ai.response.time_to_first_chunk', 'gen_ai.latency.time_to_first_token',
+        ],
+        'reported_cost_usd': [
+            'gen_ai.cost.total_cost', 'llm.cost.total', 'gen_ai.usage.cost',
+        ],
+    }) }}
+{% endmacro %}
+
+
+{#- coalesce(nullIf(<map>['k1'], ''), ...) over the keys of one canonical field:
+    a missing map key reads as '' in ClickHouse, which must not win the coalesce. -#}
+{% macro genai_attr(map_column, field) -%}
+    {%- set keys = genai_attribute_keys()[field] -%}
+    coalesce(
+        {%- for key in keys %}
+        nullIf({{ map_column }}['{{ key }}'], ''){{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+
+{#- The field as Nullable(Int64): NULL when absent or not a number, never 0. -#}
+{% macro genai_attr_int(map_column, field) -%}
+    toInt64OrNull({{ genai_attr(map_column, field) }})
+{%- endmacro %}
+
+
+{#- The field as Nullable(Float64). -#}
+{% macro genai_attr_float(map_column, field) -%}
+    toFloat64OrNull({{ genai_attr(map_column, field) }})
+{%- endmacro %}
+
+
+{#- Booleans arrive as true/false (OTel), True/False (LiteLLM) or 1/0. -#}
+{% macro genai_attr_bool(map_column, field) -%}
+    lower({{ genai_attr(map_column, field) }}) in ('true', '1')
+{%- endmacro %}

@@ -1,0 +1,70 @@
+{#- One row per span delivery, with the core LLM attributes coalesced across
+    instrumentations. Duplicate deliveries are kept here; deduplication is a
+    downstream step. -#}
+with
+
+source as (
+
+    select * from {{ source('otel', 'otel_traces') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        SpanId as span_id,
+        TraceId as trace_id,
+        nullIf(ParentSpanId, '') as parent_span_id,
+
+        ---------- strings
+        SpanName as span_name,
+        SpanKind as span_kind,
+        ServiceName as service_name,
+        ScopeName as scope_name,
+        ScopeVersion as scope_version,
+        StatusCode as status_code,
+        nullIf(StatusMessage, '') as status_message,
+        lower({{ genai_attr('SpanAttributes', 'provider') }}) as provider_raw,
+        {{ genai_attr('SpanAttributes', 'operation') }} as operation_raw,
+        {{ genai_attr('SpanAttributes', 'request_model') }} as request_model,
+        {{ genai_attr('SpanAttributes', 'response_model') }} as response_model,
+        {{ genai_attr('SpanAttributes', 'conversation_id') }} as conversation_id,
+        {{ genai_attr('SpanAttributes', 'session_id') }} as session_id,
+        {{ genai_attr('SpanAttributes', 'user_id') }} as user_id,
+        {{ genai_attr('SpanAttributes', 'tool_name') }} as tool_name,
+        nullIf(SpanAttributes['mcp.method.name'], '') as mcp_method,
+        coalesce(
+            nullIf(JSONExtractString(SpanAttributes['gen_ai.response.finish_reasons'], 1), ''),
+            {{ genai_attr('SpanAttributes', 'finish_reason') }}
+        ) as finish_reason_raw,
+        {{ genai_attr('SpanAttributes', 'error_type') }} as error_type,
+
+        ---------- numerics
+        {{ genai_attr_int('SpanAttributes', 'input_tokens') }} as input_tokens,
+        {{ genai_attr_int('SpanAttributes', 'output_tokens') }} as output_tokens,
+        {{ genai_attr_int('SpanAttributes', 'cache_read_tokens') }} as cache_read_tokens,
+        {{ genai_attr_int('SpanAttributes', 'cache_write_tokens') }} as cache_write_tokens,
+        {{ genai_attr_int('SpanAttributes', 'reasoning_tokens') }} as reasoning_tokens,
+        {{ genai_attr_int('SpanAttributes', 'total_tokens') }} as total_tokens,
+        {{ genai_attr_float('SpanAttributes', 'reported_cost_usd') }} as reported_cost_usd,
+        Duration / 1e6 as duration_ms,
+        {{ genai_attr_float('SpanAttributes', 'ttft_seconds') }} * 1000 as ttft_ms,
+
+        ---------- booleans
+        StatusCode = 'Error' as is_error,
+        coalesce({{ genai_attr_bool('SpanAttributes', 'streaming') }}, false) as is_streaming,
+
+        ---------- timestamps
+        Timestamp as started_at,
+        toDate(Timestamp) as span_date,
+
+        ---------- maps
+        SpanAttributes as span_attributes,
+        ResourceAttributes as resource_attributes
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,51 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope='session')
+def engine_dir(tmp_path_factory):
+    """The one embedded engine directory this pytest process may open (chDB: one per process)."""
+    return tmp_path_factory.mktemp('engine')
+
+
+@pytest.fixture(scope='session')
+def wh(engine_dir):
+    """A Warehouse on this process's embedded engine; tests use their own databases in it."""
+    from llmwh.profile import Target
+    from llmwh.warehouse import connect
+
+    return connect(Target(name='test', type='chdb', schema='default', path=str(engine_dir)), create=True)
+
+
+@pytest.fixture(scope='session')
+def profiles_dir(tmp_path_factory):
+    """A profiles dir holding the shipped profiles.example.yml, as `make setup` would."""
+    d = tmp_path_factory.mktemp('profiles')
+    shutil.copy(ROOT / 'profiles.example.yml', d / 'profiles.yml')
+    return d
+
+
+def run(args, env_extra=None, check=False, cwd=ROOT, timeout=600):
+    """Run a command in a child process (each child may open its own warehouse)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(('LLMWH_', 'DBT_'))}
+    env.update(env_extra or {})
+    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f'{args} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}')
+    return proc
+
+
+def llmwh(*args, **kwargs):
+    return run([str(BIN / 'llmwh'), *args], **kwargs)
+
+
+def dbt(*args, **kwargs):
+    return run([str(BIN / 'dbt'), *args], **kwargs)

@@ -1,0 +1,123 @@
+"""The CLI: clear one-line errors (never tracebacks), formats, profile handling."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import BIN, ROOT, llmwh
+
+
+def assert_clean_error(proc, *needles):
+    assert proc.returncode != 0
+    assert 'Traceback' not in proc.stderr, proc.stderr
+    assert proc.stderr.startswith('llmwh: error: '), proc.stderr
+    for needle in needles:
+        assert needle in proc.stderr, proc.stderr
+
+
+@pytest.fixture(scope='module')
+def warehouse(tmp_path_factory, profiles_dir):
+    """A warehouse created by `llmwh init` in a child process."""
+    path = tmp_path_factory.mktemp('cli') / 'wh'
+    proc = llmwh('init', '--path', str(path), '--profiles-dir', str(profiles_dir), check=True)
+    assert 'otel_traces' in proc.stdout and 'created' in proc.stdout
+    return path
+
+
+def test_wrong_path_is_a_clear_error(tmp_path, profiles_dir):
+    not_a_dir = tmp_path / 'file'
+    not_a_dir.write_text('x')
+    proc = llmwh('init', '--path', str(not_a_dir), '--profiles-dir', str(profiles_dir))
+    assert_clean_error(proc, str(not_a_dir), 'not a directory')
+
+
+def test_missing_warehouse_is_a_clear_error_and_not_created(tmp_path, profiles_dir):
+    missing = tmp_path / 'nowhere'
+    proc = llmwh('sql', 'select 1', '--path', str(missing), '--profiles-dir', str(profiles_dir))
+    assert_clean_error(proc, 'no embedded warehouse at', 'llmwh init')
+    assert not missing.exists()
+
+
+def test_unknown_target_is_a_clear_error(profiles_dir):
+    proc = llmwh('sql', 'select 1', '--target', 'prod-eu', '--profiles-dir', str(profiles_dir))
+    assert_clean_error(proc, "unknown target 'prod-eu'", 'embedded', 'server', 'cluster')
+
+
+def test_unknown_target_from_environment(profiles_dir):
+    proc = llmwh('sql', 'select 1', '--profiles-dir', str(profiles_dir), env_extra={'LLMWH_TARGET': 'nope'})
+    assert_clean_error(proc, "unknown target 'nope'")
+
+
+def test_missing_profile_is_a_clear_error(tmp_path):
+    proc = llmwh('sql', 'select 1', '--profiles-dir', str(tmp_path))
+    assert_clean_error(proc, 'no profiles.yml found', 'profiles.example.yml')
+
+
+def test_bad_sql_is_a_clear_error(warehouse, profiles_dir):
+    proc = llmwh('sql', 'select nonsense_column from otel.otel_traces', '--path', str(warehouse),
+                 '--profiles-dir', str(profiles_dir))
+    assert_clean_error(proc, 'nonsense_column')
+
+
+def test_bad_retention_is_a_clear_error(warehouse, profiles_dir):
+    proc = llmwh('init', '--path', str(warehouse), '--profiles-dir', str(profiles_dir),
+                 '--retention', 'otel_logs=forever')
+    assert_clean_error(proc, 'TABLE=DAYS')
+
+
+def test_warehouse_in_use_by_another_process_is_a_clear_error(warehouse, profiles_dir):
+    holder = subprocess.Popen(
+        [sys.executable, '-c',
+         'import sys, dbt_chdb_engine; dbt_chdb_engine.shared_client(sys.argv[1]).query("select 1");'
+         'print("open", flush=True); sys.stdin.read()', str(warehouse)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == 'open'
+        proc = llmwh('sql', 'select 1', '--path', str(warehouse), '--profiles-dir', str(profiles_dir))
+        assert_clean_error(proc, 'another process has it open')
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+
+
+def test_sql_formats(warehouse, profiles_dir):
+    args = ['--path', str(warehouse), '--profiles-dir', str(profiles_dir)]
+    query = "select number as n, toString(number * 2) as s from numbers(3)"
+    out = llmwh('sql', query, '--format', 'json', *args, check=True).stdout
+    assert [json.loads(line) for line in out.splitlines()] == [
+        {'n': 0, 's': '0'}, {'n': 1, 's': '2'}, {'n': 2, 's': '4'}]
+    out = llmwh('sql', query, '-f', 'tsv', *args, check=True).stdout
+    assert out.splitlines() == ['n\ts', '0\t0', '1\t2', '2\t4']
+    out = llmwh('sql', query, '-f', 'csv', *args, check=True).stdout
+    assert out.splitlines()[0] == '"n","s"'
+    table = llmwh('sql', query, *args, check=True).stdout
+    assert '┌─n─┬─s─┐' in table
+    assert table.endswith('\n') and len(table.splitlines()) == 5
+
+
+def test_sql_reads_stdin(warehouse, profiles_dir):
+    proc = subprocess.run([str(BIN / 'llmwh'), 'sql', '-', '-f', 'tsv', '--path', str(warehouse),
+                           '--profiles-dir', str(profiles_dir)],
+                          input='select 40 + 2 as answer;\n', capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ['answer', '42']
+
+
+def test_init_twice_reports_existing_tables(warehouse, profiles_dir):
+    proc = llmwh('init', '--path', str(warehouse), '--profiles-dir', str(profiles_dir), check=True)
+    lines = [line.split() for line in proc.stdout.splitlines()[1:]]
+    assert len(lines) == 9 and all(state == 'exists' for _, state in lines)
+
+
+def test_init_warns_when_configured_retention_differs(warehouse, profiles_dir):
+    proc = llmwh('init', '--path', str(warehouse), '--profiles-dir', str(profiles_dir),
+                 '--retention', 'otel_logs=7', check=True)
+    assert 'otel_logs keeps its retention of 30 days (configured: 7)' in proc.stderr
+
+
+def test_ddl_command_prints_cluster_form():
+    out = llmwh('ddl', '--cluster', 'prod', check=True).stdout
+    assert out.count('on cluster `prod`') == 18
+    assert 'ReplicatedMergeTree(' in out and 'Distributed(`prod`' in out
