@@ -18,9 +18,15 @@ $(STAMP): pyproject.toml constraints.txt adapters/dbt-chdb/pyproject.toml
 profiles.yml:
 	cp profiles.example.yml profiles.yml
 
+# A few days of generated LLM telemetry (deterministic seed), loaded the way a
+# collector backfill would be, then the dbt project built on top of it.
+DEMO_DATA := .demo-telemetry
 demo: setup
 	$(BIN)/llmwh init
-	$(BIN)/llmwh load sample
+	$(BIN)/llmwh generate --out $(DEMO_DATA) --days 3 --conversations 60 --seed 42
+	$(BIN)/llmwh load otlp $(DEMO_DATA)/traces*.jsonl $(DEMO_DATA)/logs*.jsonl $(DEMO_DATA)/metrics*.jsonl
+	$(BIN)/llmwh load usage --provider openai $(DEMO_DATA)/billing/openai_usage_completions.jsonl
+	$(BIN)/llmwh load usage --provider anthropic $(DEMO_DATA)/billing/anthropic_usage_messages.jsonl
 	$(BIN)/dbt build
 	$(BIN)/llmwh status
 
@@ -30,5 +36,9 @@ test: setup
 lint: setup
 	$(BIN)/sqlfluff lint models tests/dbt
 
+# Not a test: loads 1M generated spans (a few minutes); add ARGS='--spans 50000' for a quick run.
+bench: setup
+	$(BIN)/python bench/bench_load_otlp.py $(ARGS)
+
 clean:
-	rm -rf .warehouse target logs
+	rm -rf .warehouse $(DEMO_DATA) target logs

@@ -97,7 +97,8 @@ def sql(target, path, profiles_dir, query, fmt):
     text = read_query(query)
     wh = connect(_target(profiles_dir, target, path))
     out = run_sql(wh, text, fmt).decode()
-    click.echo(out, nl=not out.endswith('\n'))
+    if out:
+        click.echo(out, nl=not out.endswith('\n'))
 
 
 @main.group()
@@ -121,6 +122,49 @@ def load_sample(target, path, profiles_dir):
         click.echo(f'  {table:<40} {count:>6} rows')
 
 
+@load.command('otlp')
+@with_target
+@click.argument('paths', nargs=-1, required=True)
+@click.option('--force', is_flag=True, help='Load files again even when their content was loaded before.')
+@click.option('--skip-bad', is_flag=True,
+              help='Quarantine malformed lines (table llmwh_quarantine) and load the rest.')
+@click.option('--jobs', '-j', type=click.IntRange(min=1), help='Parser processes (default: CPU count).')
+def load_otlp(target, path, profiles_dir, paths, force, skip_bad, jobs):
+    """Backfill OTLP/JSON files (collector `file` exporter, SDK JSON exporters: one export
+    request per line, or one JSON document; .gz too) exactly as the collector's ClickHouse
+    exporter writes them. Files already loaded (same content) are skipped."""
+    from llmwh.load_otlp_cmd import load_otlp_files
+    from llmwh.project import otel_database
+    from llmwh.warehouse import connect
+
+    wh = connect(_target(profiles_dir, target, path))
+    load_otlp_files(wh, otel_database(), paths, force=force, skip_bad=skip_bad, jobs=jobs)
+
+
+@load.command('usage')
+@with_target
+@click.option('--provider', required=True, type=click.Choice(['openai', 'anthropic']),
+              help='Whose export the files are.')
+@click.option('--kind', type=click.Choice(['usage', 'costs']),
+              help='Usage or costs, for files whose content does not tell (e.g. no results).')
+@click.option('--dry-run', is_flag=True, help='Parse and check the files; insert nothing.')
+@click.argument('files', nargs=-1, required=True)
+def load_usage(target, path, profiles_dir, provider, kind, dry_run, files):
+    """Load provider usage/cost exports (OpenAI Usage/Costs API pages or dashboard CSV,
+    Anthropic usage_report/cost_report pages); reloading never double counts."""
+    from llmwh.load_usage_cmd import load_usage_files
+    from llmwh.project import otel_database
+    from llmwh.warehouse import connect
+
+    wh = None if dry_run else connect(_target(profiles_dir, target, path))
+    database = otel_database()
+    click.echo(f'{"Checking" if dry_run else "Loading"} {len(files)} {provider} export file(s)'
+               f'{"" if dry_run else " into database " + database}')
+    counts = load_usage_files(wh, database, provider, files, kind=kind, dry_run=dry_run)
+    for table, count in counts.items():
+        click.echo(f'  {table:<40} {count:>6} rows{" (dry run: nothing inserted)" if dry_run else ""}')
+
+
 @main.command()
 @with_target
 def status(target, path, profiles_dir):
@@ -129,6 +173,30 @@ def status(target, path, profiles_dir):
     from llmwh.warehouse import connect
 
     show_status(connect(_target(profiles_dir, target, path)))
+
+
+@main.command()
+@click.option('--out', '-o', required=True, type=click.Path(file_okay=False), help='Output directory.')
+@click.option('--days', default=7, show_default=True, help='Days of traffic.')
+@click.option('--start', help='First day, YYYY-MM-DD (UTC midnight; default: today minus --days).')
+@click.option('--seed', default=42, show_default=True, help='Same seed and --start: byte-identical output.')
+@click.option('--conversations', type=int, help='Units (conversations / sessions) to generate (default 200).')
+@click.option('--scale', type=float, help='Multiply the default number of conversations.')
+@click.option('--spans', type=int, help='Target number of spans (instead of --conversations).')
+@click.option('--sdk-spans', default=20_000, show_default=True,
+              help='Spans built through the SDK; beyond that, SDK units are replicated with new ids/times.')
+@click.option('--faults', help='Comma list of faults to inject, or all / none (default: all): usage_missing, '
+              'duplicates, late, unknown_models, dated_snapshots, clock_skew, sampling.')
+@click.option('--no-fault', multiple=True, metavar='NAME', help='Switch one fault off. Repeatable.')
+@click.option('--gzip', 'gz', is_flag=True, help='Write the OTLP files gzip-compressed (.jsonl.gz).')
+@click.option('--metric-interval', default=3600, show_default=True, help='Metric collection interval (s).')
+def generate(out, days, start, seed, conversations, scale, spans, sdk_spans, faults, no_fault, gz,
+             metric_interval):
+    """Generate LLM telemetry (OTLP/JSON via the OpenTelemetry SDK), a manifest and billing exports."""
+    from llmwh.generate_cmd import run_generate
+
+    run_generate(out, days, start, seed, conversations, scale, spans, sdk_spans, faults, no_fault, gz,
+                 metric_interval)
 
 
 if __name__ == '__main__':

@@ -68,8 +68,10 @@ def render(options: DdlOptions, ddl_dir: Optional[Path] = None) -> list:
     def obj(name):
         return f'{db}.{quote(name)}'
 
-    def engine(kind):
-        return f'Replicated{kind}({REPLICATED_PATH})' if cluster else f'{kind}()'
+    def engine(kind, *args):
+        # args: engine parameters after the replication path, e.g. a version column.
+        params = ', '.join((REPLICATED_PATH,) + args if cluster else args)
+        return f'Replicated{kind}({params})' if cluster else f'{kind}({params})'
 
     def ttl(expr, name):
         days = options.ttl_days(name)

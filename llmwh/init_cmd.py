@@ -27,26 +27,34 @@ def apply_ddl(wh: Warehouse, options: DdlOptions, echo=click.echo) -> dict:
     """Apply ddl/ in order; never drops or alters what exists. Returns name -> status."""
     options.server_version = wh.server_version
     before = existing_tables(wh, options.database)
-    for statement in render(options):
+    statements = render(options)
+    for statement in statements:
         try:
             wh.command(statement.sql)
         except LlmwhError as ex:
             raise LlmwhError(f'{statement.source}: {ex.format_message()}') from ex
+    # Retention wanted = what the DDL renders: a table created without ttl()
+    # (llmwh bookkeeping) wants none, whatever the default retention.
+    rendered = {m.group(1): st.sql for st in statements
+                if (m := re.match(r'create table if not exists `[^`]+`\.`([^`]+)`', st.sql))}
     status = {}
     for name in table_names(options):
         if name in before:
             status[name] = 'exists'
-            _warn_on_drift(wh, options, name, before[name], echo)
+            _warn_on_drift(wh, options, name, before[name], echo, rendered.get(name))
         else:
             status[name] = 'created'
     return status
 
 
-def _warn_on_drift(wh, options, name, engine_full, echo):
+def _warn_on_drift(wh, options, name, engine_full, echo, rendered=None):
     if name.endswith('_mv'):
         return
     m = re.search(r'toIntervalDay\((\d+)\)', engine_full)
     current, wanted = (int(m.group(1)) if m else 0), options.ttl_days(name)
+    if rendered is not None:
+        w = re.search(r'toIntervalDay\((\d+)\)', rendered)
+        wanted = int(w.group(1)) if w else 0
     if current != wanted:
         echo(f'  warning: {name} keeps its retention of {current or "unlimited"} days '
              f'(configured: {wanted or "unlimited"}); init never alters existing tables: '

@@ -44,9 +44,10 @@ class Warehouse:
         except ClickHouseError as ex:
             raise LlmwhError(clean_error(ex)) from ex
 
-    def insert(self, table: str, rows, columns, database=None):
+    def insert(self, table: str, rows, columns, database=None, settings=None):
         try:
-            return self.client.insert(table, rows, column_names=columns, database=database)
+            return self.client.insert(table, rows, column_names=columns, database=database,
+                                      settings=settings)
         except ClickHouseError as ex:
             raise LlmwhError(f'insert into {database}.{table} failed: {clean_error(ex)}') from ex
 

@@ -39,8 +39,11 @@ EXPORTER_INSERTS = {
 }
 ALL_OBJECTS = {'otel_logs', 'otel_traces', 'otel_traces_trace_id_ts', 'otel_traces_trace_id_ts_mv',
                'otel_metrics_gauge', 'otel_metrics_sum', 'otel_metrics_histogram',
-               'otel_metrics_exponential_histogram', 'otel_metrics_summary'}
+               'otel_metrics_exponential_histogram', 'otel_metrics_summary',
+               'provider_usage', 'provider_costs', 'llmwh_loaded_files', 'llmwh_quarantine'}
 STORAGE_TABLES = ALL_OBJECTS - {'otel_traces_trace_id_ts_mv'}
+# `llmwh load otlp` bookkeeping: small, unpartitioned, never expired.
+BOOKKEEPING_TABLES = {'llmwh_loaded_files', 'llmwh_quarantine'}
 RETENTION = {'default': 30, 'otel_logs': 14, 'otel_metrics_sum': 90}
 
 NOW = datetime.now(timezone.utc).replace(microsecond=123456)
@@ -161,11 +164,15 @@ def test_every_table_is_daily_partitioned_with_ttl_only_drop_parts(wh, otel_db):
     tables = {name: (key, engine) for name, key, engine in wh.rows(
         'select name, partition_key, engine_full from system.tables where database = {d:String}',
         {'d': otel_db})}
-    for name in STORAGE_TABLES:
+    for name in STORAGE_TABLES - BOOKKEEPING_TABLES:
         partition_key, engine_full = tables[name]
         assert re.fullmatch(r'toDate\(\w+\)', partition_key), (name, partition_key)
         assert 'ttl_only_drop_parts = 1' in engine_full, name
         assert 'index_granularity = 8192' in engine_full, name
+    for name in BOOKKEEPING_TABLES:
+        # The record of what was loaded outlives the default retention (30 days here).
+        partition_key, engine_full = tables[name]
+        assert partition_key == '' and ' TTL ' not in engine_full, (name, engine_full)
 
 
 def test_retention_is_per_table(wh, otel_db):
@@ -179,7 +186,7 @@ def test_retention_is_per_table(wh, otel_db):
 def test_zero_retention_disables_ttl(wh):
     apply_ddl(wh, DdlOptions(database='t_otel_nottl', retention={'default': 0}))
     engines = wh.rows("select name, engine_full from system.tables where database = 't_otel_nottl' "
-                      "and engine = 'MergeTree'")
+                      "and engine like '%MergeTree'")
     assert len(engines) == len(STORAGE_TABLES)
     for name, engine_full in engines:
         assert ' TTL ' not in engine_full, name
@@ -244,7 +251,7 @@ def test_cluster_ddl_parses_and_is_replicated(wh):
     local = [s for s in creates if re.match(r'create table if not exists `otel`\.`\w+_local`', s)]
     distributed = [s for s in creates if 'ENGINE = Distributed(`llm_cluster`' in s]
     assert len(local) == len(STORAGE_TABLES)
-    assert all('ENGINE = ReplicatedMergeTree(' in s for s in local)
+    assert all(re.search(r'ENGINE = Replicated(Replacing)?MergeTree\(', s) for s in local)
     assert {re.search(r'`otel`\.`(\w+)` on cluster', s).group(1) for s in distributed} == STORAGE_TABLES
     mv = next(s.sql for s in statements if s.sql.startswith('create materialized view'))
     assert 'from `otel`.`otel_traces_local`' in mv and 'to `otel`.`otel_traces_trace_id_ts_local`' in mv

@@ -1,0 +1,171 @@
+"""The ground truth of a generated data set, and manifest.json.
+
+manifest.json (all times UTC; a "day" is the UTC date of a call's *true* start,
+i.e. before any clock skew):
+
+* generator, generator_version, llmwh_version, otel_sdk_version, seed, start, end, days,
+  options (conversations, spans_target, sdk_spans_budget, faults, gzip, metric_interval_s).
+* files: per output file (path relative to --out): lines, and spans / log_records /
+  histogram_points / sum_points in it. The late files hold what arrives late.
+* tables: rows the collector's ClickHouse exporter writes when every OTLP file (main and
+  late) is exported: otel_traces = span records (duplicates included), otel_logs = log
+  records (duplicates included), otel_metrics_histogram / otel_metrics_sum = data points,
+  the other metric tables 0.
+* paths: how the rows were produced: sdk_units / sdk_spans / sdk_logs (built by the
+  OpenTelemetry SDK) and replicated_units / replicated_spans / replicated_logs (SDK units
+  rendered again with new ids and times). Counts are of generated records, before the
+  sampling / late / duplicate faults (so otel_traces = sdk_spans + replicated_spans -
+  faults.sampling.spans + faults.duplicates.spans; --spans targets sdk + replicated).
+  sdk_metric_measurements went through the SDK instruments; replicated_metric_measurements
+  (the replicated units' calls) were aggregated with the SDK's bucket rule and merged into
+  the SDK's data points.
+* faults: per fault name: enabled, count (what it did; unit below), description, and
+  details: usage_missing (successful LLM spans written without token attributes; counted
+  before sampling), duplicates (extra span records `spans` and log records `logs`; `count`
+  = spans + logs), late (spans and logs written to the late files, `traces` = late traces),
+  unknown_models / dated_snapshots (LLM calls), clock_skew (spans + logs with shifted
+  times; `services` = shift in ns, `llm_calls_crossing_day` = calls whose written day
+  differs from the true day), sampling (`ratio`, `flavours`, traces / spans / llm_calls
+  dropped).
+* flavours: per flavour: units, traces, spans, llm_calls, services, scope names.
+* truth:
+  - by_day_provider_model: one row per (day, provider, response_model, request_model).
+    provider is canonical (openai, anthropic, gcp.gemini, gcp.vertex_ai, hosted_vllm);
+    response_model is the id the provider reports and bills under; request_model what
+    the app asked for (alias, dated id or proxy alias). Counters:
+      calls, ok_calls, error_calls;
+      true:    ok calls' tokens, all traffic (sampled out and late included, each call once,
+               leaf provider calls only: never an umbrella/framework/proxy-client span);
+      emitted: the same, for calls whose trace was written (kept by sampling; main or late
+               file); emitted_with_usage: ... and whose leaf span carries the token counts;
+      billed_errors: failed calls the provider billed anyway (client timeouts): calls and
+               tokens. Provider billing = true + billed_errors.
+    Token fields (`TOKEN_FIELDS`): input_tokens (inclusive of cache reads and writes),
+    output_tokens (inclusive of reasoning), cache_read_input_tokens,
+    cache_write_input_tokens (all cache writes), cache_write_1h_input_tokens (the 1-hour
+    part of the writes), reasoning_output_tokens.
+  - conversations: file truth_conversations.jsonl, one JSON object per conversation:
+    conversation_id, flavour, traces, llm_calls, ok_calls plus the TOKEN_FIELDS of its ok
+    calls (true, all traffic). The conversation id is LibreChat's conversationId,
+    gen_ai.conversation.id, traceloop.association.properties.session_id or OpenInference
+    session.id, per flavour.
+  - totals: the by_day rows summed.
+  - metrics: what was recorded into the SDK instruments (all calls, sampling never
+    applies): rows (service, metric, token_type, error) -> count and sum. Delta services:
+    sum over data points; cumulative: the last point per series.
+  - evaluations: counts per (evaluation name, label).
+* billing: the provider export files and what they hold (see billing.py).
+"""
+
+import json
+
+TOKEN_FIELDS = ('input_tokens', 'output_tokens', 'cache_read_input_tokens', 'cache_write_input_tokens',
+                'cache_write_1h_input_tokens', 'reasoning_output_tokens')
+DAY_NS = 86_400 * 10**9
+
+
+def _add(acc, v):
+    acc[0] += v[0]
+    acc[1] += v[1]
+    acc[2] += v[2]
+    acc[3] += v[3]
+    acc[4] += v[4]
+    acc[5] += v[5]
+
+
+class Truth:
+    def __init__(self, day_name):
+        self.day_name = day_name          # day index -> 'YYYY-MM-DD'
+        self.rows = {}                    # key -> [calls, ok, err, true[6], emitted_calls, emitted[6], ewu_calls, ewu[6], berr_calls, berr[6]]
+        self.conversations = {}           # id -> [flavour, traces, calls, ok, tokens[6]]
+        self.billing = {}                 # (day, provider, model, billing service) -> [requests, tokens[6]]
+        self.metrics = {}                 # (service, metric, token_type, error) -> [count, sum]
+        self.evaluations = {}
+
+    def call(self, c, t, start_ns, kept, conversation_id):
+        """One leaf LLM call starting (true time) at t; kept: its trace was written."""
+        day = (t - start_ns) // DAY_NS
+        key = (day, c['provider'], c['response_model'], c['request_model'])
+        row = self.rows.get(key)
+        if row is None:
+            row = self.rows[key] = [0, 0, 0, [0] * 6, 0, [0] * 6, 0, [0] * 6, 0, [0] * 6]
+        row[0] += 1
+        tokens = c['tokens']
+        if c['ok']:
+            row[1] += 1
+            _add(row[3], tokens)
+            if kept:
+                row[4] += 1
+                _add(row[5], tokens)
+                if c['usage_reported']:
+                    row[6] += 1
+                    _add(row[7], tokens)
+        else:
+            row[2] += 1
+            if c['billed_error']:
+                row[8] += 1
+                _add(row[9], tokens)
+        if conversation_id is not None:
+            conv = self.conversations[conversation_id]
+            conv[2] += 1
+            if c['ok']:
+                conv[3] += 1
+                _add(conv[4], tokens)
+        if c['ok'] or c['billed_error']:
+            bkey = (day, c['provider'], c['response_model'], c['billing_service'])
+            b = self.billing.get(bkey)
+            if b is None:
+                b = self.billing[bkey] = [0, [0] * 6]
+            b[0] += 1
+            _add(b[1], tokens)
+
+    def conversation(self, conversation_id, flavour, traces):
+        self.conversations[conversation_id] = [flavour, traces, 0, 0, [0] * 6]
+
+    def metric(self, service, metric, token_type, error, value):
+        key = (service, metric, token_type, error)
+        m = self.metrics.get(key)
+        if m is None:
+            m = self.metrics[key] = [0, 0.0]
+        m[0] += 1
+        m[1] += value
+
+    def by_day_rows(self):
+        out = []
+        for (day, provider, response_model, request_model), r in sorted(self.rows.items()):
+            out.append({
+                'day': self.day_name(day), 'provider': provider, 'response_model': response_model,
+                'request_model': request_model, 'calls': r[0], 'ok_calls': r[1], 'error_calls': r[2],
+                'true': dict(zip(TOKEN_FIELDS, r[3])),
+                'emitted': {'calls': r[4], **dict(zip(TOKEN_FIELDS, r[5]))},
+                'emitted_with_usage': {'calls': r[6], **dict(zip(TOKEN_FIELDS, r[7]))},
+                'billed_errors': {'calls': r[8], **dict(zip(TOKEN_FIELDS, r[9]))},
+            })
+        return out
+
+    def totals(self):
+        total = {'calls': 0, 'ok_calls': 0, 'error_calls': 0, 'true': [0] * 6, 'emitted': [0] * 6,
+                 'billed_errors': [0] * 6, 'emitted_calls': 0, 'billed_error_calls': 0}
+        for r in self.rows.values():
+            total['calls'] += r[0]
+            total['ok_calls'] += r[1]
+            total['error_calls'] += r[2]
+            _add(total['true'], r[3])
+            total['emitted_calls'] += r[4]
+            _add(total['emitted'], r[5])
+            total['billed_error_calls'] += r[8]
+            _add(total['billed_errors'], r[9])
+        for k in ('true', 'emitted', 'billed_errors'):
+            total[k] = dict(zip(TOKEN_FIELDS, total[k]))
+        return total
+
+    def conversation_lines(self):
+        for conv_id, (flavour, traces, calls, ok, tokens) in sorted(self.conversations.items()):
+            yield json.dumps({'conversation_id': conv_id, 'flavour': flavour, 'traces': traces,
+                              'llm_calls': calls, 'ok_calls': ok, **dict(zip(TOKEN_FIELDS, tokens))},
+                             separators=(',', ':'))
+
+    def metric_rows(self):
+        return [{'service': s, 'metric': m, 'token_type': tt, 'error_type': e, 'count': v[0],
+                 'sum': round(v[1], 6)}
+                for (s, m, tt, e), v in sorted(self.metrics.items(), key=lambda kv: tuple(str(x) for x in kv[0]))]

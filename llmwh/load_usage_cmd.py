@@ -1,0 +1,100 @@
+"""`llmwh load usage`: provider usage and billing exports into provider_usage / provider_costs.
+
+Every file is parsed and checked before anything is inserted, so a bad file
+(or row) loads nothing. Each file's rows carry one `loaded_at`, later than any
+earlier load, so the latest load of a (provider, bucket, group keys) key wins:
+reloading the same or an overlapping export never double counts.
+"""
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import click
+
+from llmwh.billing import COLUMNS, TABLES, parse_export
+from llmwh.errors import LlmwhError
+from llmwh.warehouse import Warehouse
+
+# An export spans up to months of daily buckets, and every day is a partition.
+INSERT_SETTINGS = {'max_partitions_per_insert_block': 0}
+
+
+class LoadClock:
+    """`loaded_at` per file: now, but always after the previous file's."""
+
+    def __init__(self):
+        self.last = None
+
+    def next(self) -> datetime:
+        now = datetime.now(timezone.utc)
+        if self.last is not None and now <= self.last:
+            now = self.last + timedelta(microseconds=1)
+        self.last = now
+        return now
+
+
+def parse_exports(paths, provider: str, kind=None) -> list:
+    if not paths:
+        raise LlmwhError('give at least one export file')
+    return [parse_export(path, provider, kind) for path in paths]
+
+
+def describe(export) -> str:
+    if not export.rows:
+        return f'{export.path}: no results, nothing to load'
+    text = f'{export.path}: {export.source_format}, {len(export.rows)} rows -> {export.table}'
+    if export.repeated_keys:
+        text += f' ({export.repeated_keys} repeated keys in the file: the later row kept)'
+    return text
+
+
+def load_usage_files(wh: Warehouse, database: str, provider: str, paths, kind=None,
+                     echo=click.echo, dry_run=False) -> dict:
+    """Parse every file, then insert each one. Returns rows loaded per table."""
+    exports = parse_exports(paths, provider, kind)
+    totals = {table: 0 for table in TABLES.values()}
+    if not dry_run:
+        _check_tables(wh, database, sorted({e.table for e in exports if e.rows}))
+    clock = LoadClock()
+    for export in exports:
+        for warning in export.warnings:
+            echo(f'  warning: {warning}', err=True)
+        echo(f'  {describe(export)}')
+        if not export.rows:
+            continue
+        totals[export.table] += len(export.rows)
+        if dry_run:
+            continue
+        _warn_on_expiry(wh, database, export, echo)
+        columns = list(COLUMNS[export.kind])
+        loaded_at = clock.next()
+        values = [[row[c] for c in columns] + [loaded_at] for row in export.rows]
+        wh.insert(export.table, values, columns + ['loaded_at'], database=database,
+                  settings=INSERT_SETTINGS)
+    return totals
+
+
+def _check_tables(wh: Warehouse, database: str, tables: list):
+    have = {name for (name,) in wh.rows(
+        'select name from system.tables where database = {db:String}', {'db': database})}
+    missing = [t for t in tables if t not in have]
+    if missing:
+        raise LlmwhError(f'no table {database}.{missing[0]}; run `llmwh init` first '
+                         '(it creates the provider usage and cost tables)')
+
+
+def _warn_on_expiry(wh: Warehouse, database: str, export, echo):
+    """Rows older than the table's TTL are dropped as they land: say so."""
+    engines = wh.rows('select engine_full from system.tables where database = {db:String} '
+                      'and name in ({t:String}, {local:String})',
+                      {'db': database, 't': export.table, 'local': export.table + '_local'})
+    days = [int(m.group(1)) for (engine_full,) in engines
+            for m in [re.search(r'TTL bucket_start \+ toIntervalDay\((\d+)\)', engine_full)] if m]
+    if not days:
+        return
+    cutoff = datetime.now(timezone.utc) - timedelta(days=min(days))
+    old = sum(1 for row in export.rows if row['bucket_start'] < cutoff)
+    if old:
+        echo(f'  warning: {export.path}: {old} of {len(export.rows)} rows start before '
+             f'{cutoff:%Y-%m-%d}, beyond the {min(days)}-day retention of {database}.{export.table}, '
+             'and are dropped by its TTL (ALTER TABLE ... REMOVE TTL keeps them)', err=True)
