@@ -9,10 +9,28 @@ source as (
 
 ),
 
+with_prompt_text as (
+
+    -- LibreChat's promptTokens as text: the parsed attribute, else the JSON
+    -- tail of the unparsed log line. The structured form is an object
+    -- {input, write, read} whose sum is the prompt.
+    select
+        *,
+        coalesce(
+            nullIf(LogAttributes['promptTokens'], ''),
+            nullIf(extract(Body, '"promptTokens"\\s*:\\s*(\\{[^}]*\\}|\\d+)'), '')
+        ) as prompt_tokens_text,
+        JSONType(coalesce(prompt_tokens_text, '')) = 'Object' as is_structured_prompt
+    from source
+
+),
+
 renamed as (
 
     select
         ---------- ids
+        -- Collector retries deliver identical records; this key spots them.
+        cityHash64(Timestamp, TraceId, SpanId, ServiceName, Body, LogAttributes) as log_record_id,
         nullIf(TraceId, '') as trace_id,
         nullIf(SpanId, '') as span_id,
         coalesce(
@@ -30,8 +48,23 @@ renamed as (
 
         ---------- numerics
         SeverityNumber as severity_number,
-        {{ genai_attr_int('LogAttributes', 'input_tokens') }} as prompt_tokens,
-        {{ genai_attr_int('LogAttributes', 'output_tokens') }} as completion_tokens,
+        coalesce(
+            {{ genai_attr_int('LogAttributes', 'input_tokens') }},
+            toInt64OrNull(prompt_tokens_text),
+            if(
+                is_structured_prompt,
+                JSONExtractInt(prompt_tokens_text, 'input')
+                + JSONExtractInt(prompt_tokens_text, 'write')
+                + JSONExtractInt(prompt_tokens_text, 'read'),
+                null
+            )
+        ) as prompt_tokens,
+        if(is_structured_prompt, JSONExtractInt(prompt_tokens_text, 'read'), null) as prompt_cache_read_tokens,
+        if(is_structured_prompt, JSONExtractInt(prompt_tokens_text, 'write'), null) as prompt_cache_write_tokens,
+        coalesce(
+            {{ genai_attr_int('LogAttributes', 'output_tokens') }},
+            toInt64OrNull(extract(Body, '"completionTokens"\\s*:\\s*(\\d+)'))
+        ) as completion_tokens,
         {{ genai_attr_int('LogAttributes', 'total_tokens') }} as token_count,
 
         ---------- timestamps
@@ -42,7 +75,7 @@ renamed as (
         LogAttributes as log_attributes,
         ResourceAttributes as resource_attributes
 
-    from source
+    from with_prompt_text
 
 )
 

@@ -52,8 +52,8 @@ renamed as (
         {{ genai_attr_float('SpanAttributes', 'ttft_seconds') }} * 1000 as ttft_ms,
 
         ---------- booleans
-        StatusCode = 'Error' as is_error,
-        coalesce({{ genai_attr_bool('SpanAttributes', 'streaming') }}, false) as is_streaming,
+        cast(StatusCode = 'Error' as Bool) as is_error,
+        cast(coalesce({{ genai_attr_bool('SpanAttributes', 'streaming') }}, false) as Bool) as is_streaming,
 
         ---------- timestamps
         Timestamp as started_at,

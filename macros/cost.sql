@@ -1,0 +1,59 @@
+{#- USD cost of one call from disjoint token buckets. Semconv counts are
+    inclusive (input includes cache reads and writes, output includes
+    reasoning), so each bucket is priced once:
+      (input - cache_read - cache_write) * input_rate
+      + cache_read * cached_input_rate + cache_write * cache_write_rate
+      + (output - reasoning) * output_rate + reasoning * reasoning_rate
+    Rates are USD per 1M tokens. A missing bucket count is 0; a missing
+    cached/cache-write rate falls back to the input rate and a missing
+    reasoning rate to the output rate (the provider bills them as such).
+    NULL when neither input nor output usage is known. -#}
+{% macro llm_cost_usd(
+    input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+    input_rate, cached_input_rate, cache_write_rate, output_rate, reasoning_rate
+) -%}
+    if(
+        {{ input_tokens }} is null and {{ output_tokens }} is null,
+        null,
+        (
+            greatest(
+                coalesce({{ input_tokens }}, 0)
+                - coalesce({{ cache_read_tokens }}, 0)
+                - coalesce({{ cache_write_tokens }}, 0),
+                0
+            ) * {{ input_rate }}
+            + coalesce({{ cache_read_tokens }}, 0) * coalesce({{ cached_input_rate }}, {{ input_rate }})
+            + coalesce({{ cache_write_tokens }}, 0) * coalesce({{ cache_write_rate }}, {{ input_rate }})
+            + greatest(coalesce({{ output_tokens }}, 0) - coalesce({{ reasoning_tokens }}, 0), 0)
+            * {{ output_rate }}
+            + coalesce({{ reasoning_tokens }}, 0) * coalesce({{ reasoning_rate }}, {{ output_rate }})
+        ) / 1e6
+    )
+{%- endmacro %}
+
+
+{#- Reconciliation verdict of an observed token count against a counterpart. -#}
+{% macro reconciliation_status(observed, counterpart, has_counterpart) -%}
+    multiIf(
+        not {{ has_counterpart }}, 'no_counterpart',
+        {{ observed }} is null, 'missing_usage',
+        {{ counterpart }} is null, 'no_counterpart',
+        {{ observed }} = {{ counterpart }}, 'match',
+        abs({{ observed }} - {{ counterpart }})
+            <= {{ var('reconciliation_tolerance') }} * greatest(abs({{ counterpart }}), 1), 'within_tolerance',
+        'mismatch'
+    )
+{%- endmacro %}
+
+
+{#- One verdict for a pair of comparisons (input and output tokens): the
+    most telling of the two, in this order. -#}
+{% macro combined_reconciliation_status(observed_in, counterpart_in, observed_out, counterpart_out, has_counterpart) -%}
+    arrayFirst(
+        s -> has([
+            {{ reconciliation_status(observed_in, counterpart_in, has_counterpart) }},
+            {{ reconciliation_status(observed_out, counterpart_out, has_counterpart) }}
+        ], s),
+        ['no_counterpart', 'missing_usage', 'mismatch', 'within_tolerance', 'match']
+    )
+{%- endmacro %}

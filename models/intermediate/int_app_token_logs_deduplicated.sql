@@ -1,0 +1,43 @@
+{#- Application token logs (LibreChat spendTokens and the like): records
+    that carry prompt or completion token counts, one per delivered record. -#}
+with
+
+logs as (
+
+    select * from {{ ref('stg_otel__logs') }}
+
+),
+
+token_logs as (
+
+    select
+        log_record_id,
+        trace_id,
+        span_id,
+        conversation_id,
+        user_id,
+        service_name,
+        request_model,
+        prompt_tokens,
+        completion_tokens,
+        token_count,
+        logged_at,
+        log_date
+    from logs
+    where
+        (prompt_tokens is not null or completion_tokens is not null)
+        -- GenAI semconv events repeat their span's usage; they are not app logs.
+        and not startsWith(coalesce(event_name, ''), 'gen_ai.')
+
+),
+
+deduplicated as (
+
+    select *
+    from token_logs
+    order by log_record_id, logged_at
+    limit 1 by log_record_id
+
+)
+
+select * from deduplicated

@@ -1,0 +1,95 @@
+{#- Inference spans with canonical provider/operation and the leaf flag.
+    A span is an umbrella when another inference span sits anywhere below it
+    in the same trace (framework, agent or proxy spans that repeat their
+    child's token counts); only leaf inference spans may be summed. -#}
+with
+
+spans as (
+
+    select * from {{ ref('int_spans_deduplicated') }}
+
+),
+
+normalised as (
+
+    select
+        *,
+        {{ instrumentation_of('scope_name', 'span_attributes') }} as instrumentation,
+        {{ normalise_provider('provider_raw') }} as provider,
+        {{ normalise_operation('operation_raw', 'instrumentation') }} as operation_mapped
+    from spans
+
+),
+
+flagged as (
+
+    select
+        *,
+        -- Spans without an operation still count as inference when they
+        -- report usage for a named model (older and custom instrumentations).
+        coalesce(
+            operation_mapped,
+            if(
+                coalesce(response_model, request_model) is not null
+                and (input_tokens is not null or output_tokens is not null),
+                'chat',
+                null
+            )
+        ) as operation,
+        operation in {{ inference_operations() }} as is_inference
+    from normalised
+
+),
+
+parents_by_trace as (
+
+    select
+        trace_id,
+        mapFromArrays(groupArray(span_id), groupArray(coalesce(parent_span_id, ''))) as parent_of
+    from spans
+    group by trace_id
+
+),
+
+umbrella_spans as (
+
+    -- Walk up from every inference span (bounded depth: cycles in bad data
+    -- cannot loop); every span passed on the way is an umbrella.
+    select distinct
+        flagged.trace_id as trace_id,
+        arrayJoin(
+            tupleElement(arrayFold(
+                (acc, step) -> if(
+                    acc.1 = '' or parents_by_trace.parent_of[acc.1] = '',
+                    ('', acc.2),
+                    (
+                        parents_by_trace.parent_of[acc.1],
+                        arrayPushBack(acc.2, parents_by_trace.parent_of[acc.1])
+                    )
+                ),
+                range(64),
+                (flagged.span_id, cast([], 'Array(String)'))
+            ), 2)
+        ) as span_id
+    from flagged
+    inner join parents_by_trace on flagged.trace_id = parents_by_trace.trace_id
+    where flagged.is_inference
+
+),
+
+classified as (
+
+    select
+        *,
+        is_inference and (trace_id, span_id) not in (
+            select
+                umbrella_spans.trace_id,
+                umbrella_spans.span_id
+            from umbrella_spans
+        ) as is_leaf_inference
+    from flagged
+    where is_inference
+
+)
+
+select * from classified

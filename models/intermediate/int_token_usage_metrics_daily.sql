@@ -1,0 +1,59 @@
+{#- gen_ai.client.token.usage histograms summed per UTC day, service,
+    provider and model family. Delta points are increments already;
+    cumulative points become increments against the previous point of the
+    same series (a new start time means the series restarted). -#}
+with
+
+points as (
+
+    select * from {{ ref('stg_otel__metrics_histogram') }}
+    where metric_name = 'gen_ai.client.token.usage'
+
+),
+
+increments as (
+
+    select
+        point_date,
+        service_name,
+        {{ normalise_provider('provider_raw') }} as provider,
+        {{ canonical_model('coalesce(response_model, request_model)') }} as model,
+        token_type,
+        multiIf(
+            aggregation_temporality != 2, point_sum,
+            lagInFrame(start_time) over series = start_time
+            and lagInFrame(point_time) over series > toDateTime(0),
+            point_sum - lagInFrame(point_sum) over series,
+            point_sum
+        ) as tokens,
+        multiIf(
+            aggregation_temporality != 2, toInt64(point_count),
+            lagInFrame(start_time) over series = start_time
+            and lagInFrame(point_time) over series > toDateTime(0),
+            toInt64(point_count) - toInt64(lagInFrame(point_count) over series),
+            toInt64(point_count)
+        ) as calls
+    from points
+    window series as (
+        partition by series_id order by point_time
+        rows between unbounded preceding and current row
+    )
+
+),
+
+daily as (
+
+    select
+        point_date as metric_date,
+        service_name,
+        provider,
+        model,
+        sumIf(tokens, token_type = 'input') as metric_input_tokens,
+        sumIf(tokens, token_type = 'output') as metric_output_tokens,
+        sumIf(calls, token_type = 'input') as metric_calls
+    from increments
+    group by metric_date, service_name, provider, model
+
+)
+
+select * from daily

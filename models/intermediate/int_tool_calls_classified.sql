@@ -1,0 +1,49 @@
+{#- Tool-call spans: MCP tools/call, GenAI execute_tool, OpenLLMetry and
+    OpenInference tool spans. When both the calling and the serving side of
+    one call are traced (an MCP client span with its server span below it),
+    only the outermost tool span counts as a call. -#}
+with
+
+spans as (
+
+    select * from {{ ref('int_spans_deduplicated') }}
+
+),
+
+tool_spans as (
+
+    select
+        trace_id,
+        span_id,
+        parent_span_id,
+        service_name,
+        coalesce(
+            tool_name,
+            nullIf(extract(span_name, '^(?:tools/call|execute_tool)\\s+(\\S+)'), '')
+        ) as tool_name,
+        mcp_method,
+        duration_ms,
+        is_error,
+        started_at,
+        span_date
+    from spans
+    where
+        mcp_method = 'tools/call'
+        or {{ normalise_operation('operation_raw', "''") }} = 'execute_tool'
+
+),
+
+outermost as (
+
+    select *
+    from tool_spans
+    where (trace_id, coalesce(parent_span_id, '')) not in (
+        select
+            parent_tools.trace_id,
+            parent_tools.span_id
+        from tool_spans as parent_tools
+    )
+
+)
+
+select * from outermost

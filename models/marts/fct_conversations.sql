@@ -1,0 +1,168 @@
+{{
+    config(
+        materialized='table',
+        order_by='(conversation_id)',
+    )
+}}
+
+{#- One row per conversation (LibreChat conversationId, gen_ai.conversation.id,
+    session ids). Rebuilt whole each run: a conversation can span many days,
+    so a day-partitioned incremental would split or miss its late turns. -#}
+with
+
+calls as (
+
+    select * from {{ ref('fct_llm_calls') }}
+    where conversation_id is not null
+
+),
+
+traces as (
+
+    select * from {{ ref('fct_traces') }}
+    where conversation_id is not null
+
+),
+
+token_logs as (
+
+    select * from {{ ref('int_app_token_logs_deduplicated') }}
+    where conversation_id is not null
+
+),
+
+call_rollup as (
+
+    select
+        conversation_id,
+        count() as llm_calls,
+        sum(input_tokens) as input_tokens,
+        sum(output_tokens) as output_tokens,
+        sum(total_tokens) as total_tokens,
+        sum(cost_usd) as cost_usd,
+        arraySort(groupUniqArray(coalesce(response_model, request_model))) as models,
+        min(calls.user_id) as user_id,
+        min(started_at) as first_call_at,
+        max(started_at) as last_call_at,
+        -- Qualified names: an alias shadows its column inside the same select.
+        sumIf(calls.input_tokens, usage_source = 'span') as span_input_tokens,
+        sumIf(calls.output_tokens, usage_source = 'span') as span_output_tokens,
+        countIf(usage_source = 'span') as calls_with_span_usage,
+        -- Successful calls whose span reported no usage make the span total
+        -- partial: such a group is missing_usage, not a mismatch.
+        countIf(usage_source != 'span' and not calls.is_error) as calls_missing_span_usage,
+        groupUniqArray(trace_id) as call_traces
+    from calls
+    group by conversation_id
+
+),
+
+trace_rollup as (
+
+    select
+        conversation_id,
+        sum(tool_calls) as tool_calls,
+        groupUniqArray(trace_id) as conversation_traces
+    from traces
+    group by conversation_id
+
+),
+
+log_rollup as (
+
+    select
+        conversation_id,
+        sum(prompt_tokens) as app_prompt_tokens,
+        sum(completion_tokens) as app_completion_tokens,
+        min(user_id) as user_id,
+        min(logged_at) as first_log_at,
+        max(logged_at) as last_log_at,
+        -- A token log without a trace is one turn of its own.
+        groupUniqArray(coalesce(trace_id, toString(log_record_id))) as log_turns
+    from token_logs
+    group by conversation_id
+
+),
+
+joined as (
+
+    select
+        coalesce(call_rollup.conversation_id, log_rollup.conversation_id) as conversation_id,
+        least(
+            coalesce(call_rollup.first_call_at, log_rollup.first_log_at),
+            coalesce(log_rollup.first_log_at, call_rollup.first_call_at)
+        ) as first_seen_at,
+        greatest(
+            coalesce(call_rollup.last_call_at, log_rollup.last_log_at),
+            coalesce(log_rollup.last_log_at, call_rollup.last_call_at)
+        ) as last_seen_at,
+        length(arrayDistinct(arrayConcat(
+            coalesce(trace_rollup.conversation_traces, []),
+            coalesce(call_rollup.call_traces, []),
+            coalesce(log_rollup.log_turns, [])
+        ))) as turns,
+        coalesce(call_rollup.llm_calls, 0) as llm_calls,
+        coalesce(trace_rollup.tool_calls, 0) as tool_calls,
+        call_rollup.input_tokens as input_tokens,
+        call_rollup.output_tokens as output_tokens,
+        call_rollup.total_tokens as total_tokens,
+        call_rollup.cost_usd as cost_usd,
+        log_rollup.app_prompt_tokens as app_prompt_tokens,
+        log_rollup.app_completion_tokens as app_completion_tokens,
+        coalesce(call_rollup.user_id, log_rollup.user_id) as user_id,
+        coalesce(call_rollup.models, []) as models,
+        if(
+            coalesce(call_rollup.calls_with_span_usage, 0) = 0 or call_rollup.calls_missing_span_usage > 0,
+            null,
+            call_rollup.span_input_tokens
+        ) as span_input_tokens,
+        if(
+            coalesce(call_rollup.calls_with_span_usage, 0) = 0 or call_rollup.calls_missing_span_usage > 0,
+            null,
+            call_rollup.span_output_tokens
+        ) as span_output_tokens,
+        log_rollup.conversation_id is not null as has_app_logs
+    from call_rollup
+    full outer join log_rollup on call_rollup.conversation_id = log_rollup.conversation_id
+    left join trace_rollup
+        on coalesce(call_rollup.conversation_id, log_rollup.conversation_id) = trace_rollup.conversation_id
+    settings join_use_nulls = 1
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        cast(conversation_id as String) as conversation_id,
+        cast(user_id as Nullable(String)) as user_id,
+
+        ---------- strings
+        cast(models as Array(String)) as models,
+        cast(
+            {{ combined_reconciliation_status(
+                'span_input_tokens', 'app_prompt_tokens',
+                'span_output_tokens', 'app_completion_tokens', 'has_app_logs'
+            ) }} as LowCardinality(String)
+        ) as reconciliation_status,
+
+        ---------- numerics
+        cast(turns as UInt64) as turns,
+        cast(llm_calls as UInt64) as llm_calls,
+        cast(tool_calls as UInt64) as tool_calls,
+        cast(input_tokens as Nullable(Int64)) as input_tokens,
+        cast(output_tokens as Nullable(Int64)) as output_tokens,
+        cast(total_tokens as Nullable(Int64)) as total_tokens,
+        cast(cost_usd as Nullable(Float64)) as cost_usd,
+        cast(app_prompt_tokens as Nullable(Int64)) as app_prompt_tokens,
+        cast(app_completion_tokens as Nullable(Int64)) as app_completion_tokens,
+
+        ---------- timestamps
+        cast(first_seen_at as DateTime64(9)) as first_seen_at,
+        cast(last_seen_at as DateTime64(9)) as last_seen_at
+
+    from joined
+
+)
+
+select * from final

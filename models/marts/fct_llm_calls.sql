@@ -1,0 +1,100 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by='call_date',
+        order_by='(call_date, service_name, trace_id, call_id)',
+    )
+}}
+
+{#- One row per leaf LLM call (deduplicated, umbrella spans excluded). -#}
+with
+
+calls as (
+
+    select * from {{ ref('int_llm_calls_priced') }}
+    {% if is_incremental() %}
+        where span_date >= {{ incremental_window_start('call_date') }}
+    {% endif %}
+
+),
+
+trace_conversations as (
+
+    select * from {{ ref('int_trace_conversations') }}
+
+),
+
+calls_with_conversation as (
+
+    select
+        calls.* except (trace_id),
+        calls.trace_id as trace_id,
+        coalesce(calls.conversation_id, trace_conversations.conversation_id) as call_conversation_id,
+        coalesce(calls.user_id, trace_conversations.user_id) as call_user_id
+    from calls
+    left join trace_conversations using (trace_id)
+    settings join_use_nulls = 1
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        cast(span_id as String) as call_id,
+        cast(trace_id as String) as trace_id,
+        cast(call_conversation_id as Nullable(String)) as conversation_id,
+        cast(session_id as Nullable(String)) as session_id,
+        cast(call_user_id as Nullable(String)) as user_id,
+
+        ---------- strings
+        cast(service_name as LowCardinality(String)) as service_name,
+        cast(provider as Nullable(String)) as provider,
+        cast(operation as LowCardinality(String)) as operation,
+        cast(request_model as Nullable(String)) as request_model,
+        cast(response_model as Nullable(String)) as response_model,
+        cast({{ canonical_model('coalesce(response_model, request_model)') }} as Nullable(String)) as model,
+        cast(priced_model as Nullable(String)) as priced_model,
+        cast(usage_source as LowCardinality(String)) as usage_source,
+        cast(
+            if(finish_reason_raw is null, null, {{ normalise_finish_reason('finish_reason_raw') }})
+            as Nullable(String)
+        ) as finish_reason,
+        cast(
+            coalesce(error_type, if(is_error, coalesce(status_message, 'error'), null)) as Nullable(String)
+        ) as error_type,
+        cast(instrumentation as Nullable(String)) as instrumentation,
+
+        ---------- numerics
+        cast(call_input_tokens as Nullable(Int64)) as input_tokens,
+        cast(call_output_tokens as Nullable(Int64)) as output_tokens,
+        cast(cache_read_tokens as Nullable(Int64)) as cache_read_tokens,
+        cast(cache_write_tokens as Nullable(Int64)) as cache_write_tokens,
+        cast(reasoning_tokens as Nullable(Int64)) as reasoning_tokens,
+        cast(
+            multiIf(
+                usage_source = 'span' and total_tokens is not null, total_tokens,
+                call_input_tokens is null and call_output_tokens is null, null,
+                coalesce(call_input_tokens, 0) + coalesce(call_output_tokens, 0)
+            ) as Nullable(Int64)
+        ) as total_tokens,
+        cast(cost_usd as Nullable(Float64)) as cost_usd,
+        cast(reported_cost_usd as Nullable(Float64)) as reported_cost_usd,
+        cast(duration_ms as Float64) as duration_ms,
+        cast(ttft_ms as Nullable(Float64)) as ttft_ms,
+
+        ---------- booleans
+        cast(cost_usd is not null as Bool) as is_priced,
+        cast(is_streaming as Bool) as is_streaming,
+        cast(is_error as Bool) as is_error,
+
+        ---------- dates and timestamps
+        cast(span_date as Date) as call_date,
+        cast(started_at as DateTime64(9)) as started_at
+
+    from calls_with_conversation
+
+)
+
+select * from final

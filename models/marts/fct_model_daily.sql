@@ -1,0 +1,226 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by='call_date',
+        order_by='(call_date, provider, model)',
+    )
+}}
+
+{#- One row per UTC day, provider and model family: calls, tokens, cost,
+    latency percentiles, and span tokens reconciled against the
+    gen_ai.client.token.usage metrics (which are not sampled). -#}
+with
+
+calls as (
+
+    select * from {{ ref('fct_llm_calls') }}
+    {% if is_incremental() %}
+        where call_date >= {{ incremental_window_start('call_date') }}
+    {% endif %}
+
+),
+
+metrics as (
+
+    select * from {{ ref('int_token_usage_metrics_daily') }}
+
+),
+
+billing as (
+
+    select * from {{ ref('int_provider_usage_daily') }}
+
+),
+
+call_rollup as (
+
+    select
+        call_date,
+        coalesce(provider, '') as provider,
+        coalesce(model, '') as model,
+        count() as call_count,
+        countIf(calls.is_error) as error_calls,
+        sum(input_tokens) as input_tokens,
+        sum(output_tokens) as output_tokens,
+        sum(cache_read_tokens) as cache_read_tokens,
+        sum(reasoning_tokens) as reasoning_tokens,
+        sum(cost_usd) as cost_usd,
+        countIf(not is_priced) as unpriced_calls,
+        quantile(0.5)(duration_ms) as duration_ms_p50,  -- noqa: LT01
+        quantile(0.95)(duration_ms) as duration_ms_p95,  -- noqa: LT01
+        quantile(0.99)(duration_ms) as duration_ms_p99,  -- noqa: LT01
+        quantile(0.5)(ttft_ms) as ttft_ms_p50,  -- noqa: LT01
+        quantile(0.95)(ttft_ms) as ttft_ms_p95,  -- noqa: LT01
+        -- Qualified names: an alias shadows its column inside the same select.
+        sumIf(calls.output_tokens, calls.output_tokens is not null and not calls.is_error)
+        / nullIf(sumIf(calls.duration_ms, calls.output_tokens is not null and not calls.is_error) / 1000, 0)
+            as output_tokens_per_second,
+        sumIf(calls.input_tokens, usage_source = 'span') as span_input_tokens,
+        sumIf(calls.output_tokens, usage_source = 'span') as span_output_tokens,
+        countIf(usage_source = 'span') as calls_with_span_usage,
+        -- Successful calls whose span reported no usage make the span total
+        -- partial: such a group is missing_usage, not a mismatch.
+        countIf(usage_source != 'span' and not calls.is_error) as calls_missing_span_usage
+    from calls
+    group by call_date, provider, model
+
+),
+
+calls_by_service as (
+
+    select
+        call_date,
+        service_name,
+        coalesce(provider, '') as provider,
+        coalesce(model, '') as model,
+        count() as service_calls,
+        sumIf(calls.input_tokens, usage_source = 'span') as service_input_tokens,
+        sumIf(calls.output_tokens, usage_source = 'span') as service_output_tokens,
+        countIf(usage_source != 'span' and not calls.is_error) as service_calls_missing_usage
+    from calls
+    group by call_date, service_name, provider, model
+
+),
+
+metered as (
+
+    -- Only some services emit the token metric: compare their spans alone,
+    -- service by service, then add up per day, provider and model.
+    select
+        coalesce(calls_by_service.call_date, metrics.metric_date) as metered_date,
+        coalesce(calls_by_service.provider, coalesce(metrics.provider, '')) as provider,
+        coalesce(calls_by_service.model, coalesce(metrics.model, '')) as model,
+        sum(coalesce(calls_by_service.service_calls, 0)) as metered_calls,
+        sum(coalesce(calls_by_service.service_input_tokens, 0)) as metered_input_tokens,
+        sum(coalesce(calls_by_service.service_output_tokens, 0)) as metered_output_tokens,
+        sum(coalesce(calls_by_service.service_calls_missing_usage, 0)) as metered_calls_missing_usage,
+        sum(metrics.metric_input_tokens) as metric_input_tokens,
+        sum(metrics.metric_output_tokens) as metric_output_tokens,
+        sum(metrics.metric_calls) as metric_calls
+    from calls_by_service
+    full outer join metrics
+        on
+            calls_by_service.call_date = metrics.metric_date
+            and calls_by_service.service_name = metrics.service_name
+            and calls_by_service.provider = coalesce(metrics.provider, '')
+            and calls_by_service.model = coalesce(metrics.model, '')
+    where metrics.metric_date is not null
+    group by metered_date, provider, model
+    settings join_use_nulls = 1
+
+),
+
+joined as (
+
+    select
+        call_rollup.* except (provider, model),
+        call_rollup.provider as provider,
+        call_rollup.model as model,
+        metered.metric_input_tokens as metric_input_tokens,
+        metered.metric_output_tokens as metric_output_tokens,
+        metered.metric_calls as metric_calls,
+        metered.metered_calls as metered_calls,
+        metered.metered_input_tokens as metered_input_tokens,
+        metered.metered_output_tokens as metered_output_tokens,
+        metered.metered_calls_missing_usage as metered_calls_missing_usage,
+        metered.metered_date is not null as has_metrics,
+        billing.billed_input_tokens as billed_input_tokens,
+        billing.billed_output_tokens as billed_output_tokens,
+        billing.billed_requests as billed_requests,
+        billing.billed_date is not null as has_billing
+    from call_rollup
+    left join metered
+        on
+            call_rollup.call_date = metered.metered_date
+            and call_rollup.provider = metered.provider
+            and call_rollup.model = metered.model
+    left join billing
+        on
+            call_rollup.call_date = billing.billed_date
+            and call_rollup.provider = coalesce(billing.provider, '')
+            and call_rollup.model = coalesce(billing.model, '')
+    settings join_use_nulls = 1
+
+),
+
+reconciled as (
+
+    select
+        *,
+        if(calls_with_span_usage = 0 or calls_missing_span_usage > 0, null, span_input_tokens)
+            as observed_input_tokens,
+        if(calls_with_span_usage = 0 or calls_missing_span_usage > 0, null, span_output_tokens)
+            as observed_output_tokens,
+        -- Spans sampled while metrics are not: the token shortfall follows
+        -- the call shortfall. Report the ratio instead of a mismatch.
+        if(
+            has_metrics and metric_calls > metered_calls and metric_input_tokens > 0,
+            metered_calls / metric_calls,
+            null
+        ) as implied_sampling_ratio,
+        if(metered_calls_missing_usage > 0, null, metered_input_tokens) as metered_observed_input,
+        if(metered_calls_missing_usage > 0, null, metered_output_tokens) as metered_observed_output,
+        {{ combined_reconciliation_status(
+            'metered_observed_input', 'metric_input_tokens',
+            'metered_observed_output', 'metric_output_tokens', 'has_metrics'
+        ) }} as metric_status,
+        -- Billing also counts failed calls that were billed and traffic whose
+        -- traces were sampled away, so a gap here is expected to be positive.
+        {{ combined_reconciliation_status(
+            'observed_input_tokens', 'billed_input_tokens',
+            'observed_output_tokens', 'billed_output_tokens', 'has_billing'
+        ) }} as billing_status
+    from joined
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        cast(call_date as Date) as call_date,
+        cast(provider as LowCardinality(String)) as provider,
+        cast(model as String) as model,
+
+        ---------- numerics
+        cast(call_count as UInt64) as calls,
+        cast(error_calls as UInt64) as error_calls,
+        cast(input_tokens as Nullable(Int64)) as input_tokens,
+        cast(output_tokens as Nullable(Int64)) as output_tokens,
+        cast(cache_read_tokens as Nullable(Int64)) as cache_read_tokens,
+        cast(reasoning_tokens as Nullable(Int64)) as reasoning_tokens,
+        cast(cost_usd as Nullable(Float64)) as cost_usd,
+        cast(unpriced_calls as UInt64) as unpriced_calls,
+        cast(duration_ms_p50 as Float64) as duration_ms_p50,
+        cast(duration_ms_p95 as Float64) as duration_ms_p95,
+        cast(duration_ms_p99 as Float64) as duration_ms_p99,
+        cast(ttft_ms_p50 as Nullable(Float64)) as ttft_ms_p50,
+        cast(ttft_ms_p95 as Nullable(Float64)) as ttft_ms_p95,
+        cast(output_tokens_per_second as Nullable(Float64)) as output_tokens_per_second,
+        cast(metric_input_tokens as Nullable(Float64)) as metric_input_tokens,
+        cast(metric_output_tokens as Nullable(Float64)) as metric_output_tokens,
+        cast(metric_calls as Nullable(Int64)) as metric_calls,
+        cast(implied_sampling_ratio as Nullable(Float64)) as implied_sampling_ratio,
+        cast(billed_input_tokens as Nullable(Int64)) as billed_input_tokens,
+        cast(billed_output_tokens as Nullable(Int64)) as billed_output_tokens,
+        cast(billed_requests as Nullable(Int64)) as billed_requests,
+
+        ---------- strings
+        cast(
+            multiIf(
+                metric_status = 'mismatch'
+                and implied_sampling_ratio is not null
+                and abs(metered_observed_input / metric_input_tokens - implied_sampling_ratio)
+                <= {{ var('reconciliation_tolerance') }} + 0.25 * implied_sampling_ratio,
+                'sampled',
+                metric_status
+            ) as LowCardinality(String)
+        ) as reconciliation_status,
+        cast(billing_status as LowCardinality(String)) as billing_reconciliation_status
+
+    from reconciled
+
+)
+
+select * from final

@@ -1,0 +1,120 @@
+"""Generated telemetry end to end: generate -> load otlp/usage -> dbt build -> marts equal the manifest's truth."""
+
+import json
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+
+from conftest import dbt, llmwh
+
+
+@pytest.fixture(scope='module')
+def pipeline(tmp_path_factory, profiles_dir):
+    tmp = tmp_path_factory.mktemp('pipeline')
+    out = tmp / 'gen'
+    env = {'LLMWH_PATH': str(tmp / 'wh'), 'DBT_PROFILES_DIR': str(profiles_dir),
+           'DBT_TARGET_PATH': str(tmp / 'target'), 'DBT_LOG_PATH': str(tmp / 'logs')}
+    start = (date.today() - timedelta(days=3)).isoformat()
+    llmwh('generate', '--out', str(out), '--days', '3', '--conversations', '40', '--seed', '7',
+          '--start', start, check=True)
+    llmwh('init', env_extra=env, check=True)
+    llmwh('load', 'otlp', *sorted(str(p) for p in out.glob('*.jsonl') if not p.name.startswith('truth')),
+          env_extra=env, check=True)
+    llmwh('load', 'usage', '--provider', 'openai', str(out / 'billing' / 'openai_usage_completions.jsonl'),
+          env_extra=env, check=True)
+    llmwh('load', 'usage', '--provider', 'anthropic', str(out / 'billing' / 'anthropic_usage_messages.jsonl'),
+          env_extra=env, check=True)
+    dbt('build', env_extra=env, check=True)
+    manifest = json.loads((out / 'manifest.json').read_text())
+    conversations = [json.loads(line) for line in (out / 'truth_conversations.jsonl').read_text().splitlines()]
+    return env, manifest, conversations
+
+
+def q(env, sql):
+    out = llmwh('sql', sql, '--format', 'json', env_extra=env, check=True).stdout
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def truth_totals(manifest, block):
+    totals = Counter()
+    for row in manifest['truth']['by_day_provider_model']:
+        totals.update(row[block])
+    return totals
+
+
+def test_every_emitted_call_is_counted_once(pipeline):
+    env, manifest, _ = pipeline
+    duplicated = manifest['faults']['duplicates']['spans']
+    assert duplicated > 0, 'this seed delivers some spans twice'
+    raw = q(env, 'select count() as n, uniqExact(TraceId, SpanId) as spans from otel.otel_traces')[0]
+    assert raw['n'] - raw['spans'] == duplicated
+    ok_calls = q(env, 'select count() as n from llm.fct_llm_calls where not is_error')[0]['n']
+    assert ok_calls == truth_totals(manifest, 'emitted')['calls']
+
+
+def test_span_reported_tokens_equal_the_truth(pipeline):
+    env, manifest, _ = pipeline
+    truth = truth_totals(manifest, 'emitted_with_usage')
+    got = q(env, "select count() as calls, sum(input_tokens) as input, sum(output_tokens) as output, "
+                 "sum(reasoning_tokens) as reasoning from llm.fct_llm_calls where usage_source = 'span'")[0]
+    assert got == {'calls': truth['calls'], 'input': truth['input_tokens'], 'output': truth['output_tokens'],
+                   'reasoning': truth['reasoning_output_tokens']}
+
+
+def test_conversations_equal_the_truth(pipeline):
+    env, _, conversations = pipeline
+    marts = {r['conversation_id']: r for r in q(env, 'select * from llm.fct_conversations')}
+    partial = {r['conversation_id'] for r in q(
+        env, "select distinct conversation_id from llm.fct_llm_calls "
+             "where usage_source != 'span' and not is_error and conversation_id is not null")}
+    checked = Counter()
+    for truth in conversations:
+        row = marts[truth['conversation_id']]
+        expected = (truth['input_tokens'], truth['output_tokens'])
+        if truth['flavour'] == 'librechat':
+            # The app's own token logs carry every turn, also those whose span lacks usage.
+            assert (row['app_prompt_tokens'], row['app_completion_tokens']) == expected, truth
+        elif truth['ok_calls'] == 0:
+            assert (row['input_tokens'], row['output_tokens']) == (None, None), truth
+        elif truth['conversation_id'] in partial:
+            assert row['reconciliation_status'] in ('missing_usage', 'no_counterpart'), truth
+            assert row['input_tokens'] < truth['input_tokens']
+        else:
+            assert (row['input_tokens'], row['output_tokens']) == expected, truth
+        checked[truth['flavour']] += 1
+    assert checked['librechat'] > 0 and len(checked) >= 4, checked
+
+
+def test_librechat_conversations_reconcile(pipeline):
+    env, _, _ = pipeline
+    rows = q(env, "select reconciliation_status as s, count() as n from llm.fct_conversations "
+                  "where app_prompt_tokens is not null group by s")
+    statuses = {r['s']: r['n'] for r in rows}
+    assert statuses.get('match', 0) > 0
+    assert 'mismatch' not in statuses, statuses
+
+
+def test_billing_export_totals_equal_the_truth(pipeline):
+    env, manifest, _ = pipeline
+    true, billed_errors = truth_totals(manifest, 'true'), truth_totals(manifest, 'billed_errors')
+    providers = {r['provider'] for r in manifest['truth']['by_day_provider_model']}
+    billed = q(env, 'select sum(input_tokens) as input, sum(output_tokens) as output '
+                    'from llm_staging.stg_billing__provider_usage')[0]
+    # Exports cover openai and anthropic only; the truth of other providers is not billed here.
+    other = Counter()
+    for row in manifest['truth']['by_day_provider_model']:
+        if row['provider'] not in ('openai', 'anthropic'):
+            other.update(row['true'])
+            other.update(row['billed_errors'])
+    assert {'openai', 'anthropic'} <= providers
+    assert billed == {'input': true['input_tokens'] + billed_errors['input_tokens'] - other['input_tokens'],
+                      'output': true['output_tokens'] + billed_errors['output_tokens'] - other['output_tokens']}
+
+
+def test_unknown_models_stay_unpriced(pipeline):
+    env, manifest, _ = pipeline
+    assert manifest['faults']['unknown_models']['count'] > 0
+    rows = q(env, "select count() as n, countIf(cost_usd is null) as unpriced from llm.fct_llm_calls "
+                  "where startsWith(coalesce(response_model, request_model), 'ft:')")
+    assert rows[0]['n'] > 0 and rows[0]['unpriced'] == rows[0]['n']
