@@ -57,3 +57,24 @@
         ['no_counterpart', 'missing_usage', 'mismatch', 'within_tolerance', 'match']
     )
 {%- endmacro %}
+
+
+{#- Aggregates over fct_llm_calls rows (`calls`) that reconciliation needs:
+    tokens the spans themselves reported, and whether any successful call
+    lacked span usage (its group's span total is then partial). -#}
+{% macro span_usage_rollup() -%}
+    sumIf(calls.input_tokens, calls.usage_source = 'span') as span_input_tokens,
+    sumIf(calls.output_tokens, calls.usage_source = 'span') as span_output_tokens,
+    countIf(calls.usage_source = 'span') as calls_with_span_usage,
+    countIf(calls.usage_source != 'span' and not calls.is_error) as calls_missing_span_usage
+{%- endmacro %}
+
+
+{#- A span_usage_rollup() total, or NULL when it is partial or empty. -#}
+{% macro complete_span_usage(rollup, column) -%}
+    if(
+        coalesce({{ rollup }}.calls_with_span_usage, 0) = 0 or {{ rollup }}.calls_missing_span_usage > 0,
+        null,
+        {{ rollup }}.{{ column }}
+    )
+{%- endmacro %}

@@ -33,6 +33,12 @@ def profiles_dir(tmp_path_factory):
     return d
 
 
+def warehouse_env(tmp, profiles_dir):
+    """Environment for CLI/dbt children that use their own warehouse under `tmp`."""
+    return {'LLMWH_PATH': str(tmp / 'wh'), 'DBT_PROFILES_DIR': str(profiles_dir),
+            'DBT_TARGET_PATH': str(tmp / 'target'), 'DBT_LOG_PATH': str(tmp / 'logs')}
+
+
 def run(args, env_extra=None, check=False, cwd=ROOT, timeout=600):
     """Run a command in a child process (each child may open its own warehouse)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(('LLMWH_', 'DBT_'))}

@@ -1,17 +1,17 @@
 """End to end on a temporary embedded warehouse: init, sample, `dbt build`, status."""
 
 import json
+from pathlib import Path
 
 import pytest
 
-from conftest import dbt, llmwh
+from conftest import dbt, llmwh, warehouse_env
 
 
 @pytest.fixture(scope='module')
 def built(tmp_path_factory, profiles_dir):
     tmp = tmp_path_factory.mktemp('build')
-    env = {'LLMWH_PATH': str(tmp / 'wh'), 'DBT_PROFILES_DIR': str(profiles_dir),
-           'DBT_TARGET_PATH': str(tmp / 'target'), 'DBT_LOG_PATH': str(tmp / 'logs')}
+    env = warehouse_env(tmp, profiles_dir)
     llmwh('init', env_extra=env, check=True)
     first_load = llmwh('load', 'sample', env_extra=env, check=True)
     second_load = llmwh('load', 'sample', env_extra=env, check=True)
@@ -121,3 +121,23 @@ def test_missing_usage_is_null_not_zero(built):
     rows = sql_json(built[0], "select count() as n, countIf(input_tokens is null) as missing "
                               "from llm_staging.stg_otel__spans where span_name like 'tools/call%'")
     assert rows[0]['n'] == rows[0]['missing'] > 0
+
+
+def test_every_model_and_column_is_documented(built):
+    """Each model and seed, and every column it really has, carries a YAML description."""
+    env = built[0]
+    manifest = json.loads((Path(env['DBT_TARGET_PATH']) / 'manifest.json').read_text())
+    nodes = [n for n in manifest['nodes'].values()
+             if n['resource_type'] in ('model', 'seed') and n['package_name'] == 'llm_otel']
+    assert len(nodes) >= 15
+    undocumented = []
+    for node in nodes:
+        if not node['description'].strip():
+            undocumented.append(node['name'])
+        actual = [r['name'] for r in sql_json(
+            env, f"select name from system.columns where database = '{node['schema']}' "
+                 f"and table = '{node['alias']}'")]
+        assert actual, f"{node['name']} was not built"
+        documented = {name: col['description'].strip() for name, col in node['columns'].items()}
+        undocumented += [f"{node['name']}.{c}" for c in actual if not documented.get(c)]
+    assert undocumented == []

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import ROOT, dbt, llmwh
+from conftest import ROOT, dbt, llmwh, warehouse_env
 from llmwh.billing import ExportError, parse_export
 from llmwh.ddl import DdlOptions, render
 from llmwh.errors import LlmwhError
@@ -398,8 +398,7 @@ def test_rows_beyond_retention_are_reported(wh, tmp_path):
 @pytest.fixture(scope='module')
 def cli_env(tmp_path_factory, profiles_dir):
     tmp = tmp_path_factory.mktemp('billing')
-    env = {'LLMWH_PATH': str(tmp / 'wh'), 'DBT_PROFILES_DIR': str(profiles_dir),
-           'DBT_TARGET_PATH': str(tmp / 'target'), 'DBT_LOG_PATH': str(tmp / 'logs')}
+    env = warehouse_env(tmp, profiles_dir)
     # No TTL: the fixture buckets are fixed dates that will some day be older than the retention.
     llmwh('init', '--no-ttl', env_extra=env, check=True)
     openai = sorted(str(p) for p in DATA.glob('openai_*'))

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import dbt, llmwh
+from conftest import dbt, llmwh, warehouse_env
 
 MARTS = {
     'fct_llm_calls': 'trace_id, call_id',
@@ -18,8 +18,7 @@ WORKED_EXAMPLE = '5c7b0e2a-1f4e-4c71-9a51-0d6f1e9b3a10'
 @pytest.fixture(scope='module')
 def env(tmp_path_factory, profiles_dir):
     tmp = tmp_path_factory.mktemp('marts')
-    env = {'LLMWH_PATH': str(tmp / 'wh'), 'DBT_PROFILES_DIR': str(profiles_dir),
-           'DBT_TARGET_PATH': str(tmp / 'target'), 'DBT_LOG_PATH': str(tmp / 'logs')}
+    env = warehouse_env(tmp, profiles_dir)
     llmwh('init', env_extra=env, check=True)
     llmwh('load', 'sample', env_extra=env, check=True)
     dbt('build', env_extra=env, check=True)

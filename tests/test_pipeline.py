@@ -6,15 +6,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from conftest import dbt, llmwh
+from conftest import dbt, llmwh, warehouse_env
 
 
 @pytest.fixture(scope='module')
 def pipeline(tmp_path_factory, profiles_dir):
     tmp = tmp_path_factory.mktemp('pipeline')
     out = tmp / 'gen'
-    env = {'LLMWH_PATH': str(tmp / 'wh'), 'DBT_PROFILES_DIR': str(profiles_dir),
-           'DBT_TARGET_PATH': str(tmp / 'target'), 'DBT_LOG_PATH': str(tmp / 'logs')}
+    env = warehouse_env(tmp, profiles_dir)
     start = (date.today() - timedelta(days=3)).isoformat()
     llmwh('generate', '--out', str(out), '--days', '3', '--conversations', '40', '--seed', '7',
           '--start', start, check=True)

@@ -44,13 +44,8 @@ call_rollup as (
         min(calls.user_id) as user_id,
         min(started_at) as first_call_at,
         max(started_at) as last_call_at,
-        -- Qualified names: an alias shadows its column inside the same select.
-        sumIf(calls.input_tokens, usage_source = 'span') as span_input_tokens,
-        sumIf(calls.output_tokens, usage_source = 'span') as span_output_tokens,
-        countIf(usage_source = 'span') as calls_with_span_usage,
-        -- Successful calls whose span reported no usage make the span total
-        -- partial: such a group is missing_usage, not a mismatch.
-        countIf(usage_source != 'span' and not calls.is_error) as calls_missing_span_usage,
+        -- Tokens the spans themselves reported, for reconciliation.
+        {{ span_usage_rollup() }},
         groupUniqArray(trace_id) as call_traces
     from calls
     group by conversation_id
@@ -111,16 +106,8 @@ joined as (
         log_rollup.app_completion_tokens as app_completion_tokens,
         coalesce(call_rollup.user_id, log_rollup.user_id) as user_id,
         coalesce(call_rollup.models, []) as models,
-        if(
-            coalesce(call_rollup.calls_with_span_usage, 0) = 0 or call_rollup.calls_missing_span_usage > 0,
-            null,
-            call_rollup.span_input_tokens
-        ) as span_input_tokens,
-        if(
-            coalesce(call_rollup.calls_with_span_usage, 0) = 0 or call_rollup.calls_missing_span_usage > 0,
-            null,
-            call_rollup.span_output_tokens
-        ) as span_output_tokens,
+        {{ complete_span_usage('call_rollup', 'span_input_tokens') }} as span_input_tokens,
+        {{ complete_span_usage('call_rollup', 'span_output_tokens') }} as span_output_tokens,
         log_rollup.conversation_id is not null as has_app_logs
     from call_rollup
     full outer join log_rollup on call_rollup.conversation_id = log_rollup.conversation_id

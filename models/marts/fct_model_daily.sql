@@ -56,12 +56,8 @@ call_rollup as (
         sumIf(calls.output_tokens, calls.output_tokens is not null and not calls.is_error)
         / nullIf(sumIf(calls.duration_ms, calls.output_tokens is not null and not calls.is_error) / 1000, 0)
             as output_tokens_per_second,
-        sumIf(calls.input_tokens, usage_source = 'span') as span_input_tokens,
-        sumIf(calls.output_tokens, usage_source = 'span') as span_output_tokens,
-        countIf(usage_source = 'span') as calls_with_span_usage,
-        -- Successful calls whose span reported no usage make the span total
-        -- partial: such a group is missing_usage, not a mismatch.
-        countIf(usage_source != 'span' and not calls.is_error) as calls_missing_span_usage
+        -- Tokens the spans themselves reported, for reconciliation.
+        {{ span_usage_rollup() }}
     from calls
     group by call_date, provider, model
 
@@ -148,10 +144,8 @@ reconciled as (
 
     select
         *,
-        if(calls_with_span_usage = 0 or calls_missing_span_usage > 0, null, span_input_tokens)
-            as observed_input_tokens,
-        if(calls_with_span_usage = 0 or calls_missing_span_usage > 0, null, span_output_tokens)
-            as observed_output_tokens,
+        {{ complete_span_usage('joined', 'span_input_tokens') }} as observed_input_tokens,
+        {{ complete_span_usage('joined', 'span_output_tokens') }} as observed_output_tokens,
         -- Spans sampled while metrics are not: the token shortfall follows
         -- the call shortfall. Report the ratio instead of a mismatch.
         if(

@@ -72,13 +72,8 @@ call_rollup as (
         countIf(not is_priced) as unpriced_calls,
         arraySort(groupUniqArray(coalesce(response_model, request_model))) as models,
         sum(duration_ms) as llm_time_ms,
-        -- Reconciliation compares what the spans themselves reported.
-        sumIf(calls.input_tokens, usage_source = 'span') as span_input_tokens,
-        sumIf(calls.output_tokens, usage_source = 'span') as span_output_tokens,
-        countIf(usage_source = 'span') as calls_with_span_usage,
-        -- Successful calls whose span reported no usage make the span total
-        -- partial: such a group is missing_usage, not a mismatch.
-        countIf(usage_source != 'span' and not calls.is_error) as calls_missing_span_usage
+        -- Tokens the spans themselves reported, for reconciliation.
+        {{ span_usage_rollup() }}
     from calls
     group by trace_id
 
@@ -126,16 +121,8 @@ joined as (
         coalesce(tool_rollup.tool_time_ms, 0) as tool_time_ms,
         log_rollup.app_prompt_tokens as app_prompt_tokens,
         log_rollup.app_completion_tokens as app_completion_tokens,
-        if(
-            coalesce(call_rollup.calls_with_span_usage, 0) = 0 or call_rollup.calls_missing_span_usage > 0,
-            null,
-            call_rollup.span_input_tokens
-        ) as span_input_tokens,
-        if(
-            coalesce(call_rollup.calls_with_span_usage, 0) = 0 or call_rollup.calls_missing_span_usage > 0,
-            null,
-            call_rollup.span_output_tokens
-        ) as span_output_tokens,
+        {{ complete_span_usage('call_rollup', 'span_input_tokens') }} as span_input_tokens,
+        {{ complete_span_usage('call_rollup', 'span_output_tokens') }} as span_output_tokens,
         log_rollup.app_prompt_tokens is not null
         or log_rollup.app_completion_tokens is not null as has_app_logs
     from span_rollup
