@@ -102,11 +102,18 @@ def render(options: DdlOptions, ddl_dir: Optional[Path] = None) -> list:
     return statements
 
 
-def table_names(options: DdlOptions, ddl_dir: Optional[Path] = None) -> list:
-    """Names of the tables and views the DDL creates, in creation order."""
-    names = []
-    for st in render(DdlOptions(database=options.database), ddl_dir):
-        m = re.match(r'create (?:materialized view|table) if not exists `[^`]+`\.`([^`]+)`', st.sql)
-        if m:
-            names.append(m.group(1))
-    return names
+_TTL_DAYS = re.compile(r'TTL .*?toIntervalDay\((\d+)\)')
+
+
+def ttl_days_of(sql: str) -> int:
+    """Retention in days of a CREATE statement or an engine_full; 0 = no TTL."""
+    m = _TTL_DAYS.search(sql)
+    return int(m.group(1)) if m else 0
+
+
+_CREATE = re.compile(r'create (?:materialized view|table) if not exists `[^`]+`\.`([^`]+)`')
+
+
+def created_objects(statements) -> dict:
+    """name -> SQL of each table or view the statements create, in creation order."""
+    return {m.group(1): st.sql for st in statements if (m := _CREATE.match(st.sql))}

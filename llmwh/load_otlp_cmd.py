@@ -14,7 +14,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import re
 import tempfile
 import time
 import zlib
@@ -29,6 +28,7 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 from llmwh.ddl import quote
 from llmwh.errors import LlmwhError
 from llmwh.exporter import INSERT_COLUMNS
+from llmwh.init_cmd import table_retention_days
 from llmwh.otlp import OtlpError, json_rows
 from llmwh.warehouse import Warehouse, clean_error
 
@@ -269,14 +269,8 @@ class OtlpLoader:
         return columns
 
     def _ttl_days(self) -> dict:
-        ttl = {}
-        for name, engine_full in self.wh.rows(
-                'select name, engine_full from system.tables where database = {db:String}', {'db': self.database}):
-            m = re.search(r'TTL .*toIntervalDay\((\d+)\)', engine_full)
-            name = name.removesuffix('_local')   # cluster form: the TTL is on the local table
-            if m and name in INSERT_COLUMNS:
-                ttl[name] = int(m.group(1))
-        return ttl
+        return {name: days for name, days in table_retention_days(self.wh, self.database).items()
+                if name in INSERT_COLUMNS}
 
     def _warn_past_retention(self, path, oldest):
         for table, seconds in sorted(oldest.items()):

@@ -6,13 +6,13 @@ earlier load, so the latest load of a (provider, bucket, group keys) key wins:
 reloading the same or an overlapping export never double counts.
 """
 
-import re
 from datetime import datetime, timedelta, timezone
 
 import click
 
 from llmwh.billing import COLUMNS, TABLES, parse_export
 from llmwh.errors import LlmwhError
+from llmwh.init_cmd import table_retention_days
 from llmwh.warehouse import Warehouse
 
 # An export spans up to months of daily buckets, and every day is a partition.
@@ -85,16 +85,12 @@ def _check_tables(wh: Warehouse, database: str, tables: list):
 
 def _warn_on_expiry(wh: Warehouse, database: str, export, echo):
     """Rows older than the table's TTL are dropped as they land: say so."""
-    engines = wh.rows('select engine_full from system.tables where database = {db:String} '
-                      'and name in ({t:String}, {local:String})',
-                      {'db': database, 't': export.table, 'local': export.table + '_local'})
-    days = [int(m.group(1)) for (engine_full,) in engines
-            for m in [re.search(r'TTL bucket_start \+ toIntervalDay\((\d+)\)', engine_full)] if m]
+    days = table_retention_days(wh, database).get(export.table)
     if not days:
         return
-    cutoff = datetime.now(timezone.utc) - timedelta(days=min(days))
+    cutoff = datetime.now(timezone.utc) - timedelta(days=days)
     old = sum(1 for row in export.rows if row['bucket_start'] < cutoff)
     if old:
         echo(f'  warning: {export.path}: {old} of {len(export.rows)} rows start before '
-             f'{cutoff:%Y-%m-%d}, beyond the {min(days)}-day retention of {database}.{export.table}, '
+             f'{cutoff:%Y-%m-%d}, beyond the {days}-day retention of {database}.{export.table}, '
              'and are dropped by its TTL (ALTER TABLE ... REMOVE TTL keeps them)', err=True)

@@ -2,8 +2,6 @@
 
 import sys
 
-import click
-
 from llmwh.errors import LlmwhError
 from llmwh.warehouse import Warehouse
 

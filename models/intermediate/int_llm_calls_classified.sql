@@ -81,7 +81,7 @@ classified as (
 
     select
         *,
-        is_inference and (trace_id, span_id) not in (
+        (trace_id, span_id) not in (
             select
                 umbrella_spans.trace_id,
                 umbrella_spans.span_id
