@@ -29,14 +29,14 @@ renamed as (
 
         ---------- strings
         provider,
-        line_item,
         model,
-        cost_type,
+        line_item,
         token_type,
+        cost_type,
         service_tier,
+        speed,
         context_window,
         inference_geo,
-        speed,
         currency,
         amount_raw,
         source_format,

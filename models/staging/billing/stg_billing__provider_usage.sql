@@ -28,20 +28,20 @@ renamed as (
 
     select
         ---------- ids
+        user_id,
         project_id,
         api_key_id,
-        user_id,
-        account_id,
         service_account_id,
+        account_id,
 
         ---------- strings
         provider,
         model,
-        service_tier,
         api_source,
+        service_tier,
+        speed,
         context_window,
         inference_geo,
-        speed,
         source_format,
         source_file,
 
