@@ -61,6 +61,26 @@ def test_span_reported_tokens_equal_the_truth(pipeline):
                    'reasoning': truth['reasoning_output_tokens']}
 
 
+def test_umbrella_spans_repeat_usage_in_every_framework_flavour(pipeline):
+    """Workflow, agent and chain spans repeat their children's usage, and fct_traces leaves it out.
+
+    This is what gives the dbt test assert_trace_tokens_equal_leaf_usage_span_sums
+    umbrellas to compare: the naive sum over a trace's usage-carrying spans exceeds
+    its fct_traces tokens in traces of every framework flavour that nests LLM calls."""
+    env = pipeline[0]
+    rows = q(env, "select traces.root_service_name as service, count() as n "
+                  "from (select trace_id, sum(input_tokens) as naive_input from ("
+                  "    select trace_id, span_id, any(input_tokens) as input_tokens "
+                  "    from llm_staging.stg_otel__spans group by trace_id, span_id) "
+                  "  group by trace_id) as spans "
+                  "inner join llm.fct_traces as traces on spans.trace_id = traces.trace_id "
+                  "where spans.naive_input > traces.input_tokens group by service")
+    umbrella_traces = {r['service']: r['n'] for r in rows}
+    # OpenLLMetry workflows, OpenInference chains, semconv invoke_agent (v1.27 and latest).
+    assert set(umbrella_traces) >= {'research-agent', 'rag-api', 'assistant-api', 'docs-agent'}, umbrella_traces
+    assert all(n >= 3 for n in umbrella_traces.values()), umbrella_traces
+
+
 def test_conversations_equal_the_truth(pipeline):
     env, _, conversations = pipeline
     marts = {r['conversation_id']: r for r in q(env, 'select * from llm.fct_conversations')}
