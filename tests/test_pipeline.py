@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from conftest import dbt, llmwh, warehouse_env
+from price_oracle import cost_usd, from_unix_nanos, price_of_call
 
 
 @pytest.fixture(scope='module')
@@ -137,3 +138,39 @@ def test_unknown_models_stay_unpriced(pipeline):
     rows = q(env, "select count() as n, countIf(cost_usd is null) as unpriced from llm.fct_llm_calls "
                   "where startsWith(coalesce(response_model, request_model), 'ft:')")
     assert rows[0]['n'] > 0 and rows[0]['unpriced'] == rows[0]['n']
+
+
+def test_cost_equals_an_independent_recomputation_from_the_seed(pipeline):
+    """Every call's priced_model and cost_usd, recomputed in Python from seeds/model_prices.csv.
+
+    tests/price_oracle.py picks the price row by the rule documented in seeds/_seeds.yml
+    (response model, then request model; own provider; priority; provider) at the call's
+    start, and prices the disjoint token buckets itself: the SQL formula is never reused."""
+    env = pipeline[0]
+    calls = q(env, 'select call_id, provider, request_model, response_model, priced_model, usage_source, '
+                   'input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, '
+                   'cost_usd, toUnixTimestamp64Nano(started_at) as started_ns from llm.fct_llm_calls')
+    wrong, seen = [], Counter()
+    for call in calls:
+        row = price_of_call(call['response_model'], call['request_model'], call['provider'],
+                            from_unix_nanos(call['started_ns']))
+        expected = cost_usd(row, call['input_tokens'], call['output_tokens'], call['cache_read_tokens'],
+                            call['cache_write_tokens'], call['reasoning_tokens'])
+        priced_model = None if row is None else row['model_pattern']
+        if call['priced_model'] != priced_model:
+            wrong.append(('priced_model', priced_model, call))
+        elif expected is None or call['cost_usd'] is None:
+            if expected != call['cost_usd']:
+                wrong.append(('cost_usd', expected, call))
+        elif call['cost_usd'] != pytest.approx(expected, rel=1e-9):
+            wrong.append(('cost_usd', expected, call))
+        seen['no price' if row is None else 'unknown usage' if expected is None else 'priced'] += 1
+        if expected is not None:
+            seen.update(bucket for bucket in ('cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens')
+                        if call[bucket])
+            seen[f"usage from {call['usage_source']}"] += 1
+    assert wrong == []
+    # Not vacuous: priced calls with every token bucket, log-sourced usage, unpriced models and unknown usage.
+    assert seen['priced'] >= 100 and seen['no price'] > 0 and seen['unknown usage'] > 0, seen
+    assert all(seen[b] > 0 for b in ('cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens',
+                                     'usage from log')), seen

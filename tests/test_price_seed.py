@@ -1,15 +1,14 @@
-"""The price seed seeds/model_prices.csv: structure, pattern matching and as-of prices.
+"""The price seed seeds/model_prices.csv: pattern matching and as-of prices.
 
-The matcher below follows the rule documented in seeds/_seeds.yml:
-candidates are the rows whose anchored pattern matches lower(model) and
-whose period [valid_from, valid_to) contains the call time; a row of the
-call's own provider beats other providers' rows, then the highest
+The matcher (tests/price_oracle.py) follows the rule documented in
+seeds/_seeds.yml: candidates are the rows whose anchored pattern matches
+lower(model) and whose period [valid_from, valid_to) contains the call time; a
+row of the call's own provider beats other providers' rows, then the highest
 pattern_priority wins, then provider ascending. Every expected family and
 price below is written by hand from the published list prices and dated changes, not
 read back from the seed.
 """
 
-import csv
 import re
 from datetime import datetime
 
@@ -17,89 +16,18 @@ import pytest
 import yaml
 
 from conftest import ROOT
+from price_oracle import (PRICE_COLUMNS, ROWS, TIER_PRICES, best_family, best_price, candidates, num, re2_match,
+                          utc_time)
 
-SEED = ROOT / 'seeds' / 'model_prices.csv'
 SEEDS_YML = ROOT / 'seeds' / '_seeds.yml'
-
-PRICE_COLUMNS = [
-    'input_usd_per_mtok', 'cached_input_usd_per_mtok', 'cache_write_usd_per_mtok',
-    'output_usd_per_mtok', 'reasoning_usd_per_mtok',
-    'tier_input_usd_per_mtok', 'tier_cached_input_usd_per_mtok',
-    'tier_cache_write_usd_per_mtok', 'tier_output_usd_per_mtok',
-]
-TIER_PRICES = [c for c in PRICE_COLUMNS if c.startswith('tier_')]
 # gen_ai.provider.name values (OTel semconv, plus moonshot_ai as macros/normalise.sql spells it).
 PROVIDERS = {'openai', 'anthropic', 'gcp.gemini', 'gcp.vertex_ai', 'gcp.gen_ai', 'aws.bedrock',
              'azure.ai.openai', 'mistral_ai', 'deepseek', 'x_ai', 'cohere', 'groq', 'moonshot_ai'}
 
 
-def _load_rows():
-    with SEED.open(newline='', encoding='utf-8') as f:
-        return list(csv.DictReader(f))
-
-
-ROWS = _load_rows()
-
-
-def _num(value):
-    return None if value == '' else float(value)
-
-
-def _time(value):
-    return None if value == '' else datetime.fromisoformat(value)
-
-
-def re2_match(pattern, model):
-    """ClickHouse `match` (re2, unanchored search) in Python's re: the same for
-    these patterns, except that Python's `$` also matches before a final newline."""
-    m = re.search(pattern, model)
-    return m is not None and (not pattern.endswith('$') or m.end() == len(model))
-
-
-def candidates(model, at=None):
-    """Rows whose pattern matches the model id and whose period contains `at` (any time if None)."""
-    out = []
-    for row in ROWS:
-        if not re2_match(row['model_pattern'], model.lower()):
-            continue
-        if at is not None:
-            start, end = _time(row['valid_from']), _time(row['valid_to'])
-            if not (start <= at and (end is None or at < end)):
-                continue
-        out.append(row)
-    return out
-
-
-def _rank(row, provider):
-    return (row['provider'] == provider, int(row['pattern_priority']))
-
-
-def best_price(model, at, provider=None):
-    """The one row that prices a call, or None (the documented rule)."""
-    rows = candidates(model, at)
-    if not rows:
-        return None
-    top = max(_rank(r, provider) for r in rows)
-    tied = sorted((r for r in rows if _rank(r, provider) == top), key=lambda r: r['provider'])
-    return tied[0]
-
-
-def best_family(model, provider=None):
-    """The model family the most specific matching pattern prices, over all periods.
-
-    Fails when two different patterns tie for first place: the rule must single one out."""
-    rows = candidates(model)
-    if not rows:
-        return None
-    top = max(_rank(r, provider) for r in rows)
-    winners = {(r['model_pattern'], r['model_family']) for r in rows if _rank(r, provider) == top}
-    assert len(winners) == 1, f'{model!r} ties between {sorted(winners)}'
-    return winners.pop()[1]
-
-
 def prices(row):
     """(input, cached input, cache write, output) of a row."""
-    return tuple(_num(row[c]) for c in ('input_usd_per_mtok', 'cached_input_usd_per_mtok',
+    return tuple(num(row[c]) for c in ('input_usd_per_mtok', 'cached_input_usd_per_mtok',
                                         'cache_write_usd_per_mtok', 'output_usd_per_mtok'))
 
 
@@ -414,7 +342,7 @@ TIERS = [
 @pytest.mark.parametrize('model, at, expected', TIERS, ids=[f'{m}@{t}' for m, t, _ in TIERS])
 def test_long_context_tier(model, at, expected):
     row = best_price(model, datetime.fromisoformat(at))
-    got = (_num(row['tier_threshold_tokens']),) + tuple(_num(row[c]) for c in TIER_PRICES)
+    got = (num(row['tier_threshold_tokens']),) + tuple(num(row[c]) for c in TIER_PRICES)
     assert got == expected
 
 
@@ -459,7 +387,7 @@ def test_pattern_is_anchored_lower_case_and_escaped(pattern):
 def test_periods_do_not_overlap_and_end_after_start():
     by_key = {}
     for row in ROWS:
-        start, end = _time(row['valid_from']), _time(row['valid_to'])
+        start, end = utc_time(row['valid_from']), utc_time(row['valid_to'])
         assert end is None or end > start, row
         by_key.setdefault((row['provider'], row['model_pattern']), []).append((start, end))
     for key, periods in by_key.items():
@@ -470,7 +398,7 @@ def test_periods_do_not_overlap_and_end_after_start():
 
 def test_prices_are_positive_and_ordered():
     for row in ROWS:
-        p = {c: _num(row[c]) for c in PRICE_COLUMNS}
+        p = {c: num(row[c]) for c in PRICE_COLUMNS}
         assert all(v is None or v >= 0 for v in p.values()), row
         assert p['input_usd_per_mtok'] > 0 and p['output_usd_per_mtok'] >= p['input_usd_per_mtok'], row
         if p['cached_input_usd_per_mtok'] is not None:
@@ -481,13 +409,13 @@ def test_prices_are_positive_and_ordered():
 
 def test_tier_prices_need_a_threshold_and_exceed_the_base():
     for row in ROWS:
-        tiers = {c: _num(row[c]) for c in TIER_PRICES}
+        tiers = {c: num(row[c]) for c in TIER_PRICES}
         if row['tier_threshold_tokens'] == '':
             assert all(v is None for v in tiers.values()), row
             continue
         assert int(row['tier_threshold_tokens']) > 0
         for col, value in tiers.items():
-            base = _num(row[col.removeprefix('tier_')])
+            base = num(row[col.removeprefix('tier_')])
             if value is not None and base is not None:
                 assert value > base, (col, row)
 
