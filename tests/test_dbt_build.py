@@ -44,7 +44,7 @@ def test_status_shows_built_models_with_rows(built):
     rows = {parts[1]: int(parts[2].replace(',', '')) for parts in map(str.split, out.splitlines())
             if parts and parts[0] in ('view', 'table', 'incremental', 'seed')}
     billing = {'llm_staging.stg_billing__provider_usage', 'llm_staging.stg_billing__provider_costs',
-               'llm_intermediate.int_provider_usage_daily'}
+               'llm_intermediate.int_provider_usage_summed_to_days'}
     marts = {'llm.fct_llm_calls', 'llm.fct_traces', 'llm.fct_conversations', 'llm.fct_model_daily',
              'llm.dim_models', 'llm.model_prices'}
     assert {'llm_staging.stg_otel__spans', 'llm_staging.stg_otel__logs'} | billing | marts <= set(rows)

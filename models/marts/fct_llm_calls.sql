@@ -21,7 +21,7 @@ calls as (
 
 trace_conversations as (
 
-    select * from {{ ref('int_trace_conversations') }}
+    select * from {{ ref('int_traces_linked_to_conversations') }}
 
 ),
 

@@ -23,13 +23,13 @@ calls as (
 
 metrics as (
 
-    select * from {{ ref('int_token_usage_metrics_daily') }}
+    select * from {{ ref('int_token_usage_metrics_summed_to_days') }}
 
 ),
 
 billing as (
 
-    select * from {{ ref('int_provider_usage_daily') }}
+    select * from {{ ref('int_provider_usage_summed_to_days') }}
 
 ),
 

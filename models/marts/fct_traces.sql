@@ -41,7 +41,7 @@ token_logs as (
 
 trace_conversations as (
 
-    select * from {{ ref('int_trace_conversations') }}
+    select * from {{ ref('int_traces_linked_to_conversations') }}
 
 ),
 
