@@ -206,7 +206,7 @@ final as (
                 metric_status = 'mismatch'
                 and implied_sampling_ratio is not null
                 and abs(metered_observed_input / metric_input_tokens - implied_sampling_ratio)
-                <= {{ var('reconciliation_tolerance') }} + 0.25 * implied_sampling_ratio,
+                <= {{ var('reconciliation_tolerance') }} + {{ var('sampling_ratio_tolerance') }} * implied_sampling_ratio,
                 'sampled',
                 metric_status
             ) as LowCardinality(String)
