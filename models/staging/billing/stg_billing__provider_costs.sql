@@ -16,21 +16,7 @@ latest_loads as (
     select *
     from source
     order by loaded_at desc
-    limit
-        1 by
-        provider,
-        bucket_start,
-        bucket_end,
-        project_id,
-        api_key_id,
-        line_item,
-        model,
-        cost_type,
-        token_type,
-        service_tier,
-        context_window,
-        inference_geo,
-        speed
+    limit 1 by {{ billing_key('provider_costs') }}
 
 ),
 

@@ -12,30 +12,15 @@ latest_loads as (
 
     {#- The raw table is a ReplacingMergeTree (version loaded_at), but parts
         merge in the background, so this view keeps the latest load per key
-        (the table's ORDER BY) itself and never counts a reload twice.
+        (var billing_keys, the table's ORDER BY) itself and never counts a
+        reload twice.
         LIMIT 1 BY keeps whole rows of one load; argMax() would skip NULLs and
         mix values of different loads; FINAL would work too, but hides the key
         and holds only for a ReplacingMergeTree. -#}
     select *
     from source
     order by loaded_at desc
-    limit
-        1 by
-        provider,
-        bucket_start,
-        bucket_end,
-        model,
-        project_id,
-        api_key_id,
-        user_id,
-        service_tier,
-        batch,
-        api_source,
-        context_window,
-        inference_geo,
-        speed,
-        account_id,
-        service_account_id
+    limit 1 by {{ billing_key('provider_usage') }}
 
 ),
 
