@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from llmwh.ddl import DdlOptions  # noqa: E402
-from llmwh.exporter import INSERT_COLUMNS  # noqa: E402
-from llmwh.init_cmd import apply_ddl  # noqa: E402
-from llmwh.load_otlp_cmd import INSERT_SETTINGS, load_otlp_files  # noqa: E402
-from llmwh.profile import Target  # noqa: E402
+from llmwh.warehouse.ddl import DdlOptions  # noqa: E402
+from llmwh.warehouse.exporter import INSERT_COLUMNS  # noqa: E402
+from llmwh.warehouse.schema import apply_ddl  # noqa: E402
+from llmwh.otlp.loader import INSERT_SETTINGS, load_otlp_files  # noqa: E402
+from llmwh.config import Target  # noqa: E402
 from llmwh.warehouse import connect  # noqa: E402
 
 MODELS = [('openai', 'gpt-4o', 'gpt-4o-2024-08-06'), ('openai', 'gpt-4o-mini', 'gpt-4o-mini-2024-07-18'),

@@ -1,77 +1,112 @@
-"""Command line entry point: `llmwh <verb>`; each verb lives in its own module."""
+"""Command line entry point: `llmwh <verb>`. Parses options, calls the library, prints.
+
+Each command imports the heavier library parts it needs when it runs.
+Library errors (LlmwhError) become one line on stderr and the error's exit code.
+"""
+
+import functools
+import sys
+from datetime import timezone
 
 import click
 
 from llmwh import __version__
 from llmwh.errors import LlmwhError
+from llmwh.generate.run import DEFAULT_CONVERSATIONS, GenerateOptions
 
-target_options = [
-    click.option('--target', '-t', envvar='LLMWH_TARGET', help='Profile target (default: the profile\'s).'),
-    click.option('--path', help='Embedded warehouse directory (overrides the profile\'s path).'),
-    click.option('--profiles-dir', envvar='DBT_PROFILES_DIR', help='Directory holding profiles.yml.'),
-]
+
+class _Cli(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except LlmwhError as ex:
+            click.echo(f'llmwh: error: {ex}', err=True)
+            ctx.exit(ex.exit_code)
 
 
 def with_target(fn):
-    for option in reversed(target_options):
-        fn = option(fn)
-    return fn
+    """Adds --target/--path/--profiles-dir; the resolved Target is the context object."""
+    @click.option('--target', '-t', 'target_name', envvar='LLMWH_TARGET',
+                  help="Profile target (default: the profile's).")
+    @click.option('--path', 'warehouse_path', help="Embedded warehouse directory (overrides the profile's path).")
+    @click.option('--profiles-dir', envvar='DBT_PROFILES_DIR', help='Directory holding profiles.yml.')
+    @functools.wraps(fn)
+    def wrapper(*args, target_name, warehouse_path, profiles_dir, **kwargs):
+        from llmwh.config import load_target
+        ctx = click.get_current_context()
+        ctx.obj = load_target(profiles_dir=profiles_dir, target=target_name, path=warehouse_path)
+        return ctx.invoke(fn, *args, **kwargs)
+    return wrapper
 
 
-def _target(profiles_dir, target, path):
-    from llmwh.profile import load_target
-    return load_target(profiles_dir=profiles_dir, target=target, path=path)
+def _connect(create: bool = False):
+    from llmwh.warehouse import connect
+    return connect(click.get_current_context().obj, create=create)
 
 
-@click.group(context_settings={'help_option_names': ['-h', '--help']})
+def _database(database):
+    from llmwh.config import otel_database
+    return database or otel_database()
+
+
+database_option = click.option('--database', help='Database of the raw otel_* tables (default: var otel_database).')
+
+
+@click.group(cls=_Cli, context_settings={'help_option_names': ['-h', '--help']})
 @click.version_option(__version__, prog_name='llmwh')
 def main():
     """llm-otel-warehouse: LLM telemetry in ClickHouse, modelled with dbt."""
 
 
+# ------------------------------------------------------------------ init, ddl
+
+retention_option = click.option('--retention', multiple=True, metavar='TABLE=DAYS',
+                                help='Retention of one table (or default=DAYS); 0 disables TTL. Repeatable.')
+no_ttl_option = click.option('--no-ttl', is_flag=True, help='Create tables without TTL (backfills of old data).')
+
+
 @main.command()
 @with_target
-@click.option('--database', help='Database of the raw otel_* tables (default: var otel_database).')
-@click.option('--retention', multiple=True, metavar='TABLE=DAYS',
-              help='Retention of one table (or default=DAYS); 0 disables TTL. Repeatable.')
-@click.option('--no-ttl', is_flag=True, help='Create tables without TTL (backfills of old data).')
-def init(target, path, profiles_dir, database, retention, no_ttl):
+@database_option
+@retention_option
+@no_ttl_option
+def init(database, retention, no_ttl):
     """Create the raw OTel tables the collector's ClickHouse exporter writes to."""
-    from llmwh.init_cmd import apply_ddl
-    from llmwh.warehouse import connect
+    from llmwh.warehouse.schema import apply_ddl
 
-    t = _target(profiles_dir, target, path)
-    wh = connect(t, create=True)
+    target = click.get_current_context().obj
+    wh = _connect(create=True)
     options = _ddl_options(database, retention, no_ttl)
-    click.echo(f'Target {t.describe()}: applying ddl/ to database {options.database}')
-    for name, state in apply_ddl(wh, options).items():
+    click.echo(f'Target {target.describe()}: applying ddl/ to database {options.database}')
+    for name, state in apply_ddl(wh, options, echo=click.echo).items():
         click.echo(f'  {name:<40} {state}')
 
 
 @main.command()
-@click.option('--database', help='Database of the raw otel_* tables (default: var otel_database).')
+@database_option
 @click.option('--cluster', help='Render the cluster form: ON CLUSTER, Replicated and Distributed tables.')
-@click.option('--retention', multiple=True, metavar='TABLE=DAYS', help='As for init.')
-@click.option('--no-ttl', is_flag=True, help='As for init.')
+@retention_option
+@no_ttl_option
 @click.option('--server-version', default='26.2', show_default=True,
               help='ClickHouse version to render for (text indexes from 26.2).')
 def ddl(database, cluster, retention, no_ttl, server_version):
     """Print the raw OTel DDL, e.g. to review it or apply it with clickhouse-client."""
-    from llmwh.ddl import render
+    from llmwh.warehouse.ddl import render
 
     options = _ddl_options(database, retention, no_ttl)
     options.cluster = cluster
     try:
         options.server_version = tuple(int(p) for p in server_version.split('.'))
-    except ValueError as ex:
-        raise LlmwhError(f'--server-version must look like 26.2, got {server_version!r}') from ex
+    except ValueError:
+        raise click.BadParameter(f'must look like 26.2, got {server_version!r}',
+                                 param_hint='--server-version') from None
     for st in render(options):
         click.echo(f'-- {st.source}\n{st.sql};\n')
 
 
 def _ddl_options(database, retention, no_ttl):
-    from llmwh.ddl import DdlOptions
-    from llmwh.project import otel_database, retention_days
+    from llmwh.config import retention_days
+    from llmwh.warehouse.ddl import DdlOptions
 
     days = retention_days()
     for item in retention:
@@ -81,25 +116,56 @@ def _ddl_options(database, retention, no_ttl):
         days[name.strip()] = int(value)
     if no_ttl:
         days = {'default': 0}
-    return DdlOptions(database=database or otel_database(), retention=days)
+    return DdlOptions(database=_database(database), retention=days)
 
+
+# ------------------------------------------------------------------ sql, status
 
 @main.command()
 @with_target
 @click.argument('query', required=False)
 @click.option('--format', '-f', 'fmt', default='table', show_default=True,
               help='table, tsv, csv, json (one object per line) or any ClickHouse output format.')
-def sql(target, path, profiles_dir, query, fmt):
+def sql(query, fmt):
     """Run QUERY on the target and print the result (QUERY '-' reads stdin)."""
-    from llmwh.sql_cmd import read_query, run_sql
-    from llmwh.warehouse import connect
+    from llmwh.warehouse.query import run_sql
 
-    text = read_query(query)
-    wh = connect(_target(profiles_dir, target, path))
-    out = run_sql(wh, text, fmt).decode()
+    if query in (None, '-'):
+        if sys.stdin.isatty():
+            raise LlmwhError('give a query as an argument, or pipe one in with `-`')
+        query = sys.stdin.read()
+    out = run_sql(_connect(), query, fmt).decode()
     if out:
         click.echo(out, nl=not out.endswith('\n'))
 
+
+@main.command()
+@with_target
+def status():
+    """Show what the last dbt invocation built, with row counts."""
+    from llmwh.config import otel_database
+    from llmwh.warehouse.status import built_relations, count_built_rows, raw_table_rows
+
+    wh = _connect()
+    database = otel_database()
+    click.echo(f'Raw telemetry in {database}:')
+    for name, total in raw_table_rows(wh, database):
+        click.echo(f'  {name:<44} {total or 0:>10,} rows')
+    relations = count_built_rows(wh, built_relations())
+    click.echo('Built by the last dbt run:')
+    for r in relations:
+        if r.built:
+            click.echo(f'  {r.kind:<12} {r.database + "." + r.alias:<44} {r.rows:>10,} rows')
+        else:
+            click.echo(f'  {r.kind:<12} {r.database}.{r.alias:<40} {r.state}')
+    if not relations:
+        click.echo('  (nothing)')
+    failures = sum(not r.built for r in relations)
+    if failures:
+        raise LlmwhError(f'{failures} model(s) did not build in the last dbt run')
+
+
+# ------------------------------------------------------------------ load
 
 @main.group()
 def load():
@@ -108,14 +174,11 @@ def load():
 
 @load.command('sample')
 @with_target
-def load_sample(target, path, profiles_dir):
+def load_sample():
     """Load the small built-in sample of LLM telemetry (replaces an earlier sample load)."""
-    from llmwh.load_cmd import load_sample_data
-    from llmwh.project import otel_database
-    from llmwh.warehouse import connect
+    from llmwh.sample.loader import load_sample_data
 
-    wh = connect(_target(profiles_dir, target, path))
-    counts = load_sample_data(wh, otel_database())
+    counts = load_sample_data(_connect(), _database(None))
     if not any(counts.values()):
         click.echo('The sample is already loaded; nothing inserted.')
     for table, count in counts.items():
@@ -129,16 +192,14 @@ def load_sample(target, path, profiles_dir):
 @click.option('--skip-bad', is_flag=True,
               help='Quarantine malformed lines (table llmwh_quarantine) and load the rest.')
 @click.option('--jobs', '-j', type=click.IntRange(min=1), help='Parser processes (default: CPU count).')
-def load_otlp(target, path, profiles_dir, paths, force, skip_bad, jobs):
+def load_otlp(paths, force, skip_bad, jobs):
     """Backfill OTLP/JSON files (collector `file` exporter, SDK JSON exporters: one export
     request per line, or one JSON document; .gz too) exactly as the collector's ClickHouse
     exporter writes them. Files already loaded (same content) are skipped."""
-    from llmwh.load_otlp_cmd import load_otlp_files
-    from llmwh.project import otel_database
-    from llmwh.warehouse import connect
+    from llmwh.otlp.loader import load_otlp_files
 
-    wh = connect(_target(profiles_dir, target, path))
-    load_otlp_files(wh, otel_database(), paths, force=force, skip_bad=skip_bad, jobs=jobs)
+    load_otlp_files(_connect(), _database(None), paths, force=force, skip_bad=skip_bad, jobs=jobs,
+                    echo=click.echo)
 
 
 @load.command('usage')
@@ -149,54 +210,83 @@ def load_otlp(target, path, profiles_dir, paths, force, skip_bad, jobs):
               help='Usage or costs, for files whose content does not tell (e.g. no results).')
 @click.option('--dry-run', is_flag=True, help='Parse and check the files; insert nothing.')
 @click.argument('files', nargs=-1, required=True)
-def load_usage(target, path, profiles_dir, provider, kind, dry_run, files):
+def load_usage(provider, kind, dry_run, files):
     """Load provider usage/cost exports (OpenAI Usage/Costs API pages or dashboard CSV,
     Anthropic usage_report/cost_report pages); reloading never double counts."""
-    from llmwh.load_usage_cmd import load_usage_files
-    from llmwh.project import otel_database
-    from llmwh.warehouse import connect
+    from llmwh.billing.loader import load_usage_files
 
-    wh = None if dry_run else connect(_target(profiles_dir, target, path))
-    database = otel_database()
+    wh = None if dry_run else _connect()
+    database = _database(None)
     click.echo(f'{"Checking" if dry_run else "Loading"} {len(files)} {provider} export file(s)'
                f'{"" if dry_run else " into database " + database}')
-    counts = load_usage_files(wh, database, provider, files, kind=kind, dry_run=dry_run)
+    counts = load_usage_files(wh, database, provider, files, kind=kind, dry_run=dry_run, echo=click.echo)
     for table, count in counts.items():
         click.echo(f'  {table:<40} {count:>6} rows{" (dry run: nothing inserted)" if dry_run else ""}')
 
 
-@main.command()
-@with_target
-def status(target, path, profiles_dir):
-    """Show what the last dbt invocation built, with row counts."""
-    from llmwh.status_cmd import show_status
-    from llmwh.warehouse import connect
+# ------------------------------------------------------------------ generate
 
-    show_status(connect(_target(profiles_dir, target, path)))
+class _Day(click.DateTime):
+    """A UTC midnight given as YYYY-MM-DD."""
+    name = 'YYYY-MM-DD'
+
+    def __init__(self):
+        super().__init__(formats=['%Y-%m-%d'])
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx).replace(tzinfo=timezone.utc)
+        except click.BadParameter:
+            self.fail(f'expected a date YYYY-MM-DD, got {value!r}', param, ctx)
+
+
+def _divides_a_day(ctx, param, value):
+    if 86_400 % value:
+        raise click.BadParameter(f'must divide a day (e.g. 60, 600, 3600), got {value}')
+    return value
+
+
+def _generate_default(name):
+    return GenerateOptions.__dataclass_fields__[name].default
 
 
 @main.command()
 @click.option('--out', '-o', required=True, type=click.Path(file_okay=False), help='Output directory.')
-@click.option('--days', default=7, show_default=True, help='Days of traffic.')
-@click.option('--start', help='First day, YYYY-MM-DD (UTC midnight; default: today minus --days).')
-@click.option('--seed', default=42, show_default=True, help='Same seed and --start: byte-identical output.')
-@click.option('--conversations', type=int, help='Units (conversations / sessions) to generate (default 200).')
-@click.option('--scale', type=float, help='Multiply the default number of conversations.')
-@click.option('--spans', type=int, help='Target number of spans (instead of --conversations).')
-@click.option('--sdk-spans', default=20_000, show_default=True,
+@click.option('--days', type=click.IntRange(1, 3660), default=_generate_default('days'), show_default=True,
+              help='Days of traffic.')
+@click.option('--start', type=_Day(), help='First day (UTC midnight; default: today minus --days).')
+@click.option('--seed', type=int, default=_generate_default('seed'), show_default=True,
+              help='Same seed and --start: byte-identical output.')
+@click.option('--conversations', type=click.IntRange(min=1),
+              help=f'Units (conversations / sessions) to generate (default {DEFAULT_CONVERSATIONS}).')
+@click.option('--scale', type=click.FloatRange(min=0, min_open=True),
+              help='Multiply the default number of conversations.')
+@click.option('--spans', type=click.IntRange(min=1), help='Target number of spans (instead of --conversations).')
+@click.option('--sdk-spans', type=click.IntRange(min=0), default=_generate_default('sdk_spans'), show_default=True,
               help='Spans built through the SDK; beyond that, SDK units are replicated with new ids/times.')
 @click.option('--faults', help='Comma list of faults to inject, or all / none (default: all): usage_missing, '
               'duplicates, late, unknown_models, dated_snapshots, clock_skew, sampling.')
 @click.option('--no-fault', multiple=True, metavar='NAME', help='Switch one fault off. Repeatable.')
 @click.option('--gzip', 'gz', is_flag=True, help='Write the OTLP files gzip-compressed (.jsonl.gz).')
-@click.option('--metric-interval', default=3600, show_default=True, help='Metric collection interval (s).')
+@click.option('--metric-interval', type=click.IntRange(min=1), default=_generate_default('metric_interval_s'),
+              show_default=True, callback=_divides_a_day, help='Metric collection interval (s).')
 def generate(out, days, start, seed, conversations, scale, spans, sdk_spans, faults, no_fault, gz,
              metric_interval):
     """Generate LLM telemetry (OTLP/JSON via the OpenTelemetry SDK), a manifest and billing exports."""
-    from llmwh.generate_cmd import run_generate
+    from llmwh.generate import generate as run_generate, parse_faults, units_from
 
-    run_generate(out, days, start, seed, conversations, scale, spans, sdk_spans, faults, no_fault, gz,
-                 metric_interval)
+    given = [name for name, v in (('--conversations', conversations), ('--scale', scale), ('--spans', spans))
+             if v is not None]
+    if len(given) > 1:
+        raise click.UsageError(f'give only one of --conversations, --scale, --spans (got {", ".join(given)})')
+    options = GenerateOptions(out=out, days=days, start=start, seed=seed,
+                              conversations=units_from(conversations, scale, spans), spans=spans,
+                              sdk_spans=sdk_spans, faults=parse_faults(faults, no_fault), gzip=gz,
+                              metric_interval_s=metric_interval)
+    try:
+        run_generate(options, echo=lambda m: click.echo(m, err=True))
+    except OSError as ex:
+        raise LlmwhError(f'cannot write to {out}: {ex.strerror or ex}') from None
 
 
 if __name__ == '__main__':

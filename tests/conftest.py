@@ -19,7 +19,7 @@ def engine_dir(tmp_path_factory):
 @pytest.fixture(scope='session')
 def wh(engine_dir):
     """A Warehouse on this process's embedded engine; tests use their own databases in it."""
-    from llmwh.profile import Target
+    from llmwh.config import Target
     from llmwh.warehouse import connect
 
     return connect(Target(name='test', type='chdb', schema='default', path=str(engine_dir)), create=True)

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from llmwh.ddl import DdlOptions, render
-from llmwh.init_cmd import apply_ddl
+from llmwh.warehouse.ddl import DdlOptions, render
+from llmwh.warehouse.schema import apply_ddl
 
 # The exporter's INSERT column lists, written out from the exporter contract
 # (not imported from llmwh, so a drift in llmwh.exporter is caught too).

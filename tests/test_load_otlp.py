@@ -17,12 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import llmwh
-from llmwh import load_otlp_cmd
-from llmwh.ddl import DdlOptions
+from llmwh.otlp import files as otlp_files, loader as otlp_loader
+from llmwh.warehouse.ddl import DdlOptions
 from llmwh.errors import LlmwhError
-from llmwh.init_cmd import apply_ddl
-from llmwh.load_otlp_cmd import load_otlp_files
-from llmwh.otlp import OtlpError, format_double, json_rows
+from llmwh.warehouse.schema import apply_ddl
+from llmwh.otlp.loader import load_otlp_files
+from llmwh.otlp.mapping import OtlpError, format_double, json_rows
 from test_ddl import EXPORTER_INSERTS
 
 DB = 't_otlp'
@@ -389,7 +389,7 @@ def test_expected_rows_cover_every_exporter_column():
 
 
 def test_inserts_name_the_exporters_columns(wh, db):
-    loader = load_otlp_cmd.OtlpLoader(wh, db)
+    loader = otlp_loader.OtlpLoader(wh, db)
     assert {t: loader.columns[t] for t in EXPORTER_INSERTS} == EXPORTER_INSERTS
 
 
@@ -587,13 +587,13 @@ def test_force_loads_again(wh, empty, tmp_path):
 
 def test_a_bad_line_names_file_and_line_and_loads_nothing_of_the_file(wh, empty, tmp_path, monkeypatch):
     # One line per work unit: the good lines are converted before the bad one is seen.
-    monkeypatch.setattr(load_otlp_cmd, 'CHUNK_BYTES', 1)
+    monkeypatch.setattr(otlp_files, 'CHUNK_BYTES', 1)
     good = write_jsonl(tmp_path / 'good.jsonl', METRICS)
     path = tmp_path / 'bad.jsonl'
     path.write_text(json.dumps(TRACES) + '\n\n' + json.dumps(LOGS) + '\n{"resourceLogs": [\n' + json.dumps(LOGS) + '\n')
     with pytest.raises(LlmwhError) as err:
         load(wh, good, path)
-    message = err.value.format_message()
+    message = str(err.value)
     assert f'{path} line 4: invalid JSON' in message and 'nothing from this file was loaded' in message
     assert '\n' not in message
     # The file before it is loaded and recorded; nothing of the bad file is.
@@ -681,8 +681,8 @@ def test_a_broken_pretty_printed_document_names_its_line(wh, empty, tmp_path):
 
 
 def test_parsing_in_worker_processes_gives_the_same_rows(wh, empty, tmp_path, monkeypatch):
-    monkeypatch.setattr(load_otlp_cmd, 'POOL_MIN_BYTES', 0)
-    monkeypatch.setattr(load_otlp_cmd, 'CHUNK_BYTES', 1)
+    monkeypatch.setattr(otlp_loader, 'POOL_MIN_BYTES', 0)
+    monkeypatch.setattr(otlp_files, 'CHUNK_BYTES', 1)
     path = write_jsonl(tmp_path / 'all.jsonl', TRACES, LOGS, METRICS, TRACES)
     summary, _ = load(wh, path, jobs=2)
     assert summary.rows['otel_traces'] == 6

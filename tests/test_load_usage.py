@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 
 from conftest import ROOT, dbt, llmwh, warehouse_env
-from llmwh.billing import ExportError, parse_export
-from llmwh.ddl import DdlOptions, render
+from llmwh.billing.exports import ExportError, parse_export
+from llmwh.warehouse.ddl import DdlOptions, render
 from llmwh.errors import LlmwhError
-from llmwh.init_cmd import apply_ddl
-from llmwh.load_usage_cmd import load_usage_files
+from llmwh.warehouse.schema import apply_ddl
+from llmwh.billing.loader import load_usage_files
 
 DATA = ROOT / 'tests' / 'data' / 'billing'
 DB = 't_billing'
@@ -246,7 +246,7 @@ def test_bad_input_is_a_clear_error_naming_file_and_place(tmp_path, name, conten
     path.write_text(content)
     with pytest.raises(ExportError) as info:
         parse_export(path, provider)
-    message = info.value.format_message()
+    message = str(info.value)
     assert message.startswith(f'{path}: '), message
     assert '\n' not in message
     for needle in needles:
@@ -265,14 +265,14 @@ def test_unreadable_files_are_clear_errors(tmp_path):
 # ---------------------------------------------------------------- DDL
 
 def test_billing_tables_keep_data_longer_than_telemetry():
-    from llmwh.project import retention_days
+    from llmwh.config import retention_days
     days = retention_days()
     assert days['provider_usage'] == days['provider_costs'] == 400 > days['otel_traces']
 
 
 def test_cluster_form_replaces_by_loaded_at_and_shards_by_bucket():
     sql = '\n'.join(st.sql for st in render(DdlOptions(cluster='c1', retention={'default': 30}))
-                    if st.source == '100_provider_usage.sql')
+                    if st.source in ('100_provider_usage.sql', '110_provider_costs.sql'))
     for table in ('provider_usage', 'provider_costs'):
         assert f"`otel`.`{table}_local` on cluster `c1`" in sql
         assert (f"ENGINE = Distributed(`c1`, `otel`, `{table}_local`, cityHash64(provider, bucket_start))"

@@ -4,7 +4,7 @@ import pytest
 
 from conftest import ROOT
 from llmwh.errors import LlmwhError
-from llmwh.profile import load_target
+from llmwh.config import load_target
 
 
 @pytest.fixture

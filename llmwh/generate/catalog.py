@@ -8,6 +8,8 @@ instrumentation writes its own spelling (that spelling is the scenario's job).
 import hashlib
 from dataclasses import dataclass
 
+from llmwh.config import DATASET_KEY
+
 GENERATOR_VERSION = '1.0'
 DATASET = 'generated'          # ResourceAttributes['llmwh.dataset'] on every resource
 FLAVOUR_KEY = 'llmwh.flavour'  # ResourceAttributes key naming the instrumentation flavour
@@ -130,7 +132,6 @@ def resource_attributes(service: str) -> dict:
     return dict(sorted(attrs.items()))
 
 
-DATASET_KEY = 'llmwh.dataset'
 
 
 def _short(text, n):

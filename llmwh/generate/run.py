@@ -19,10 +19,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Callable, Optional
 
 from llmwh import __version__
 from llmwh.errors import LlmwhError
-from llmwh.generate import billing
+from llmwh.generate import billing_exports
 from llmwh.generate.catalog import (
     CLOCK_SKEW_NS, FAULT_RATES, FAULTS, FLAVOUR_KEY, FLAVOURS, GENERATOR_VERSION, SAMPLED_FLAVOURS, SERVICES,
     resource_attributes,
@@ -50,6 +51,17 @@ class GenerateOptions:
     faults: frozenset = field(default_factory=lambda: frozenset(FAULTS))
     gzip: bool = False
     metric_interval_s: int = 3600
+
+
+def units_from(conversations: Optional[int] = None, scale: Optional[float] = None,
+               spans: Optional[int] = None) -> Optional[int]:
+    """Units to generate from at most one of --conversations / --scale / --spans
+    (None when the spans target decides)."""
+    if scale is not None:
+        return max(1, round(DEFAULT_CONVERSATIONS * scale))
+    if conversations is None and spans is None:
+        return DEFAULT_CONVERSATIONS
+    return conversations
 
 
 def parse_faults(faults_arg, no_fault) -> frozenset:
@@ -136,112 +148,171 @@ class _Seasonal:
                 return t
 
 
-def generate(opts: GenerateOptions, echo=print) -> dict:
-    started = time.monotonic()
-    out = Path(opts.out)
-    out.mkdir(parents=True, exist_ok=True)
-    for name in OUTPUT_NAMES:      # a previous run's files (maybe the other compression) must not linger
-        for stale in (out / name, out / (name + '.gz')):
-            if stale.is_file():
-                stale.unlink()
-    if opts.start is None:
-        today = datetime.now(timezone.utc).date()
-        opts.start = billing.utc_midnight(today) - timedelta(days=opts.days)
-    start_ns = int(opts.start.timestamp()) * 10**9
-    faults = opts.faults
-    seed = opts.seed
-    skew = dict(CLOCK_SKEW_NS) if 'clock_skew' in faults else {}
-    resources = {name: resource_attributes(name) for name in SERVICES}
-    sdk = SdkTelemetry(f'{seed}:ids', resources, skew)
-    ctx = Ctx(sdk, random.Random(f'{seed}:scenario'), faults, random.Random(f'{seed}:faults'))
-    times = _Seasonal(random.Random(f'{seed}:time'), start_ns, opts.days)
-    rng_rep, rng_late = random.Random(f'{seed}:replicate'), random.Random(f'{seed}:late')
-    metric_services = {s.name: {'temporality': s.metrics, 'scope': s.metric_scope, 'counters': s.counters}
-                       for s in SERVICES.values() if s.metrics}
-    meters = MetricsEmitter(metric_services, resources, skew)
+def generate(opts: GenerateOptions, echo: Callable[[str], None] = print) -> dict:
+    """Write the telemetry, truth files, billing exports and manifest.json; return the manifest."""
+    run = _Run(opts, echo)
+    run.build_sdk_units()
+    run.plan_replicas()
+    run.sweep()
+    return run.write_truth()
 
-    target_units = opts.conversations if opts.spans is None else None
-    budget = opts.sdk_spans if opts.spans is None else min(opts.sdk_spans, opts.spans)
+
+class _Run:
+    """One `generate` call: the random streams, the SDK, the output files and the truth."""
+
+    def __init__(self, opts: GenerateOptions, echo):
+        self.started = time.monotonic()
+        self.opts, self.echo = opts, echo
+        self.out = Path(opts.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        for name in OUTPUT_NAMES:      # a previous run's files (maybe the other compression) must not linger
+            for stale in (self.out / name, self.out / (name + '.gz')):
+                if stale.is_file():
+                    stale.unlink()
+        if opts.start is None:
+            today = datetime.now(timezone.utc).date()
+            opts.start = billing_exports.utc_midnight(today) - timedelta(days=opts.days)
+        self.start_ns = int(opts.start.timestamp()) * 10**9
+        self.faults = faults = opts.faults
+        seed = opts.seed
+        self.skew = dict(CLOCK_SKEW_NS) if 'clock_skew' in faults else {}
+        resources = {name: resource_attributes(name) for name in SERVICES}
+        self.sdk = SdkTelemetry(f'{seed}:ids', resources, self.skew)
+        self.ctx = Ctx(self.sdk, random.Random(f'{seed}:scenario'), faults, random.Random(f'{seed}:faults'))
+        self.times = _Seasonal(random.Random(f'{seed}:time'), self.start_ns, opts.days)
+        self.rng_rep, self.rng_late = random.Random(f'{seed}:replicate'), random.Random(f'{seed}:late')
+        metric_services = {s.name: {'temporality': s.metrics, 'scope': s.metric_scope, 'counters': s.counters}
+                           for s in SERVICES.values() if s.metrics}
+        self.meters = MetricsEmitter(metric_services, resources, self.skew)
+        self.flavour_names = list(FLAVOURS)
+        self.templates, self.anchors = [], []
+        self.sdk_spans = 0
 
     # ---- 1. SDK units
-    flavour_names = list(FLAVOURS)
-    weights = [(f, FLAVOURS[f][0]) for f in flavour_names]
-    templates, anchors = [], []
-    sdk_spans = 0
-    while True:
-        i = len(templates)
-        if i < len(flavour_names):
-            flavour = flavour_names[i]
-        else:
-            x = ctx.rng.random() * sum(w for _, w in weights)
-            for flavour, w in weights:
-                x -= w
-                if x < 0:
-                    break
-        anchor = times.draw()
-        ctx.reset(anchor)
-        sdk.ids.issued.clear()
-        FLAVOUR_FUNCTIONS[flavour](ctx)
-        spans, logs = sdk.drain()
-        if skew:
-            n_skewed = sum(1 for s in spans if s.resource.attributes['service.name'] in skew)
-            n_skewed += sum(1 for r in logs if r.resource.attributes['service.name'] in skew)
-            if n_skewed:
-                ctx.count('clock_skew', n_skewed)
-        tpl = build_template(flavour, anchor, encode_trace_lines(spans), encode_log_lines(logs), ctx.calls,
-                             ctx.ids, sdk.ids.issued, ctx.conversations, ctx.evaluations, ctx.fault_counts)
-        templates.append(tpl)
-        anchors.append(anchor)
-        sdk_spans += tpl.spans
-        if target_units is not None and len(templates) >= target_units:
-            break
-        if sdk_spans >= budget:
-            break
-    n_sdk = len(templates)
-    echo(f'SDK: {n_sdk} units, {sdk_spans} spans in {time.monotonic() - started:.1f}s')
+
+    def _next_flavour(self) -> str:
+        """Every flavour once, round-robin, then by weight."""
+        i = len(self.templates)
+        if i < len(self.flavour_names):
+            return self.flavour_names[i]
+        weights = [(f, FLAVOURS[f][0]) for f in self.flavour_names]
+        x = self.ctx.rng.random() * sum(w for _, w in weights)
+        for flavour, w in weights:
+            x -= w
+            if x < 0:
+                break
+        return flavour
+
+    def build_sdk_units(self):
+        opts, ctx, sdk = self.opts, self.ctx, self.sdk
+        target_units = opts.conversations if opts.spans is None else None
+        budget = opts.sdk_spans if opts.spans is None else min(opts.sdk_spans, opts.spans)
+        while True:
+            flavour = self._next_flavour()
+            anchor = self.times.draw()
+            ctx.reset(anchor)
+            sdk.ids.issued.clear()
+            FLAVOUR_FUNCTIONS[flavour](ctx)
+            spans, logs = sdk.drain()
+            if self.skew:
+                n_skewed = sum(1 for s in spans if s.resource.attributes['service.name'] in self.skew)
+                n_skewed += sum(1 for r in logs if r.resource.attributes['service.name'] in self.skew)
+                if n_skewed:
+                    ctx.count('clock_skew', n_skewed)
+            tpl = build_template(flavour, anchor, encode_trace_lines(spans), encode_log_lines(logs), ctx.calls,
+                                 ctx.ids, sdk.ids.issued, ctx.conversations, ctx.evaluations, ctx.fault_counts)
+            self.templates.append(tpl)
+            self.anchors.append(anchor)
+            self.sdk_spans += tpl.spans
+            if target_units is not None and len(self.templates) >= target_units:
+                break
+            if self.sdk_spans >= budget:
+                break
+        self.n_sdk = len(self.templates)
+        self.echo(f'SDK: {self.n_sdk} units, {self.sdk_spans} spans in {time.monotonic() - self.started:.1f}s')
 
     # ---- 2. replicas
-    if target_units is not None:
-        n_rep = target_units - n_sdk
-    else:
-        mean = sdk_spans / n_sdk
-        n_rep = max(0, round((opts.spans - sdk_spans) / mean))
-    rep_anchors = sorted(times.draw() for _ in range(n_rep))
-    rep_templates = [rng_rep.randrange(n_sdk) for _ in range(n_rep)]
-    sdk_order = sorted(range(n_sdk), key=lambda k: (anchors[k], k))
+
+    def plan_replicas(self):
+        opts = self.opts
+        if opts.spans is None:
+            self.n_rep = opts.conversations - self.n_sdk
+        else:
+            mean = self.sdk_spans / self.n_sdk
+            self.n_rep = max(0, round((opts.spans - self.sdk_spans) / mean))
+        self.rep_anchors = sorted(self.times.draw() for _ in range(self.n_rep))
+        self.rep_templates = [self.rng_rep.randrange(self.n_sdk) for _ in range(self.n_rep)]
 
     # ---- 3. sweep
-    files = {name: _Out(out / (name + ('.gz' if opts.gzip else '')), opts.gzip, random.Random(f'{seed}:dup:{name}'),
-                        'duplicates' in faults and name != 'metrics.jsonl')
-             for name in OUTPUT_NAMES}
-    truth = Truth(lambda d: billing.iso_day(opts.start, d))
-    stats = _Stats(flavour_names)
-    bound = int(FAULT_RATES['sampling'] * 2**64)
-    interval_ns = opts.metric_interval_s * 10**9
-    pending = {}
-    next_interval = 0
-    last_echo = time.monotonic()
-    attr_cache = {}
 
-    def flush_metrics(upto):
-        nonlocal next_interval
-        while next_interval < upto:
-            for item in pending.pop(next_interval, ()):
-                _record_metrics(meters, truth, item, attr_cache)
-            collect_at = start_ns + (next_interval + 1) * interval_ns
-            for line, h, s in meters.collect(start_ns, collect_at):
-                files['metrics.jsonl'].write(line, 0, may_duplicate=False)
-                stats.histogram_points += h
-                stats.sum_points += s
-            next_interval += 1
+    def sweep(self):
+        """Write every unit in start-time order, SDK units and replicas interleaved."""
+        opts = self.opts
+        self.files = {name: _Out(self.out / (name + ('.gz' if opts.gzip else '')), opts.gzip,
+                                 random.Random(f'{opts.seed}:dup:{name}'),
+                                 'duplicates' in self.faults and name != 'metrics.jsonl')
+                      for name in OUTPUT_NAMES}
+        self.truth = Truth(lambda d: billing_exports.iso_day(opts.start, d))
+        self.stats = _Stats(self.flavour_names)
+        self.sampling_bound = int(FAULT_RATES['sampling'] * 2**64)
+        self.interval_ns = opts.metric_interval_s * 10**9
+        self.pending = {}
+        self.next_interval = 0
+        self.attr_cache = {}
+        last_echo = time.monotonic()
+        for tpl, anchor, ids, replica in self._units_in_time_order():
+            self._flush_metrics((anchor - METRIC_LAG_NS - self.start_ns) // self.interval_ns)
+            self._process(tpl, ids, anchor, replica)
+            now = time.monotonic()
+            if now - last_echo > 5:
+                last_echo = now
+                written = self.files['traces.jsonl'].records + self.files['traces.late.jsonl'].records
+                self.echo(f'  {written:>12,} spans written, {written / (now - self.started):,.0f} spans/s')
+        last_pending = max(self.pending) if self.pending else 0
+        self._flush_metrics(max(last_pending + 1, opts.days * DAY_NS // self.interval_ns))
+        for f in self.files.values():
+            f.close()
 
-    def process(tpl, ids, anchor, replica):
+    def _units_in_time_order(self):
+        sdk_order = sorted(range(self.n_sdk), key=lambda k: (self.anchors[k], k))
+        si = ri = 0
+        while si < self.n_sdk or ri < self.n_rep:
+            if ri >= self.n_rep or (si < self.n_sdk and self.anchors[sdk_order[si]] <= self.rep_anchors[ri]):
+                k = sdk_order[si]
+                si += 1
+                yield self.templates[k], self.anchors[k], self.templates[k].ids, False
+            else:
+                tpl, anchor = self.templates[self.rep_templates[ri]], self.rep_anchors[ri]
+                ri += 1
+                yield tpl, anchor, fresh_ids(tpl, self.rng_rep), True
+
+    def _flush_metrics(self, upto: int):
+        """Record the calls of every complete interval before `upto` and collect their points."""
+        while self.next_interval < upto:
+            for item in self.pending.pop(self.next_interval, ()):
+                _record_metrics(self.meters, self.truth, item, self.attr_cache)
+            collect_at = self.start_ns + (self.next_interval + 1) * self.interval_ns
+            for line, h, s in self.meters.collect(self.start_ns, collect_at):
+                self.files['metrics.jsonl'].write(line, 0, may_duplicate=False)
+                self.stats.histogram_points += h
+                self.stats.sum_points += s
+            self.next_interval += 1
+
+    def _process(self, tpl, ids, anchor, replica):
+        state = self._write_unit(tpl, ids, anchor)
+        self._record_truth(tpl, ids, anchor, replica, state)
+        self.stats.add_unit(tpl, replica)
+
+    def _write_unit(self, tpl, ids, anchor) -> dict:
+        """Write a unit's trace and log lines; sampling and late faults are drawn per trace.
+        Returns trace -> (kept, late)."""
+        files, stats = self.files, self.stats
         state = {}
-        sampled_flavour = 'sampling' in faults and tpl.flavour in SAMPLED_FLAVOURS
+        sampled_flavour = 'sampling' in self.faults and tpl.flavour in SAMPLED_FLAVOURS
         for line in tpl.traces:
             tid = ids[line.trace]
-            kept = not sampled_flavour or int(tid[16:], 16) < bound
-            late = rng_late.random() < FAULT_RATES['late'] and 'late' in faults
+            kept = not sampled_flavour or int(tid[16:], 16) < self.sampling_bound
+            late = self.rng_late.random() < FAULT_RATES['late'] and 'late' in self.faults
             state[line.trace] = (kept, late)
             if kept:
                 files['traces.late.jsonl' if late else 'traces.jsonl'].write(render(line, ids, anchor), line.records)
@@ -256,6 +327,10 @@ def generate(opts: GenerateOptions, echo=print) -> dict:
             files['logs.late.jsonl' if late else 'logs.jsonl'].write(render(line, ids, anchor), line.records)
             if late:
                 stats.late_logs += line.records
+        return state
+
+    def _record_truth(self, tpl, ids, anchor, replica, state):
+        truth, stats, start_ns = self.truth, self.stats, self.start_ns
         for (prefix, conv_index), flavour in tpl.conversations:
             truth.conversation(prefix + ids[conv_index], flavour, len(tpl.traces))
         for c in tpl.calls:
@@ -265,57 +340,37 @@ def generate(opts: GenerateOptions, echo=print) -> dict:
             truth.call(c, t, start_ns, kept, conv[0] + ids[conv[1]] if conv is not None else None)
             if not kept:
                 stats.dropped_calls += 1
-            s = skew.get(c['service'])
+            s = self.skew.get(c['service'])
             if s and (t - start_ns) // DAY_NS != (t + s - start_ns) // DAY_NS:
                 stats.crossing_day += 1
             if c['metrics']:
                 end = t + c['dur']
-                pending.setdefault((end - start_ns) // interval_ns, []).append(
+                self.pending.setdefault((end - start_ns) // self.interval_ns, []).append(
                     (c, ids[c['trace']], ids[c['span']], end, replica))
         for name, label in tpl.evaluations:
             truth.evaluations[(name, label)] = truth.evaluations.get((name, label), 0) + 1
         for k, v in tpl.fault_counts.items():
             stats.faults[k] = stats.faults.get(k, 0) + v
-        stats.add_unit(tpl, replica)
-
-    si = ri = 0
-    while si < n_sdk or ri < n_rep:
-        if ri >= n_rep or (si < n_sdk and anchors[sdk_order[si]] <= rep_anchors[ri]):
-            k = sdk_order[si]
-            si += 1
-            tpl, anchor, ids, replica = templates[k], anchors[k], templates[k].ids, False
-        else:
-            tpl, anchor = templates[rep_templates[ri]], rep_anchors[ri]
-            ri += 1
-            ids, replica = fresh_ids(tpl, rng_rep), True
-        flush_metrics((anchor - METRIC_LAG_NS - start_ns) // interval_ns)
-        process(tpl, ids, anchor, replica)
-        now = time.monotonic()
-        if now - last_echo > 5:
-            last_echo = now
-            written = files['traces.jsonl'].records + files['traces.late.jsonl'].records
-            echo(f'  {written:>12,} spans written, {written / (now - started):,.0f} spans/s')
-    last_pending = max(pending) if pending else 0
-    flush_metrics(max(last_pending + 1, opts.days * DAY_NS // interval_ns))
-    for f in files.values():
-        f.close()
 
     # ---- truth files, billing, manifest
-    conv_path = out / 'truth_conversations.jsonl'
-    with open(conv_path, 'w') as fh:
-        for line in truth.conversation_lines():
-            fh.write(line + '\n')
-    billing_summary = billing.write_exports(out / 'billing', truth.billing, opts.start, opts.days)
-    manifest = _manifest(opts, faults, files, stats, truth, billing_summary, n_sdk, n_rep, skew)
-    manifest['paths'].update(sdk_metric_measurements=meters.sdk_measurements,
-                             replicated_metric_measurements=meters.replicated_measurements)
-    (out / 'manifest.json').write_text(json.dumps(manifest, indent=1, sort_keys=False) + '\n')
-    elapsed = time.monotonic() - started
-    total_spans = manifest['tables']['otel_traces']
-    echo(f'Wrote {total_spans:,} spans, {manifest["tables"]["otel_logs"]:,} logs, '
-         f'{stats.histogram_points + stats.sum_points:,} metric points to {out} in {elapsed:.1f}s '
-         f'({total_spans / max(elapsed, 1e-9):,.0f} spans/s)')
-    return manifest
+
+    def write_truth(self) -> dict:
+        out, opts, truth, stats = self.out, self.opts, self.truth, self.stats
+        with open(out / 'truth_conversations.jsonl', 'w') as fh:
+            for line in truth.conversation_lines():
+                fh.write(line + '\n')
+        billing_summary = billing_exports.write_exports(out / 'billing', truth.billing, opts.start, opts.days)
+        manifest = _manifest(opts, self.faults, self.files, stats, truth, billing_summary, self.n_sdk, self.n_rep,
+                             self.skew)
+        manifest['paths'].update(sdk_metric_measurements=self.meters.sdk_measurements,
+                                 replicated_metric_measurements=self.meters.replicated_measurements)
+        (out / 'manifest.json').write_text(json.dumps(manifest, indent=1, sort_keys=False) + '\n')
+        elapsed = time.monotonic() - self.started
+        total_spans = manifest['tables']['otel_traces']
+        self.echo(f'Wrote {total_spans:,} spans, {manifest["tables"]["otel_logs"]:,} logs, '
+                  f'{stats.histogram_points + stats.sum_points:,} metric points to {out} in {elapsed:.1f}s '
+                  f'({total_spans / max(elapsed, 1e-9):,.0f} spans/s)')
+        return manifest
 
 
 def _record_metrics(meters, truth, item, cache):

@@ -3,7 +3,7 @@
 Pure functions, no I/O. Parsing is protobuf's own (opentelemetry-proto messages
 and `json_format`); the mapping follows the exporter's code (contrib
 v0.161/v0.162: exporter_traces.go, exporter_logs.go, internal/metrics) and
-pdata's `Value.AsString`. Column lists: llmwh/exporter.py.
+pdata's `Value.AsString`. Column lists: llmwh/warehouse/exporter.py.
 
 Row values are plain Python: DateTime64(9) columns hold int nanoseconds since
 the epoch, DateTime (metrics) columns int seconds, maps are dicts with keys in

@@ -31,27 +31,31 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Optional
 
+from llmwh.config import billing_keys
 from llmwh.errors import LlmwhError
 
 PROVIDERS = ('openai', 'anthropic')
 KINDS = ('usage', 'costs')
 TABLES = {'usage': 'provider_usage', 'costs': 'provider_costs'}
 
-# The tables' ORDER BY: one row per key survives (the latest load).
-USAGE_KEY = ('provider', 'bucket_start', 'bucket_end', 'model', 'project_id', 'api_key_id', 'user_id',
-             'service_tier', 'batch', 'api_source', 'context_window', 'inference_geo', 'speed',
-             'account_id', 'service_account_id')
 USAGE_MEASURES = ('input_tokens', 'uncached_input_tokens', 'cache_read_input_tokens',
                   'cache_write_input_tokens', 'cache_write_5m_input_tokens', 'cache_write_1h_input_tokens',
                   'output_tokens', 'input_audio_tokens', 'output_audio_tokens', 'num_model_requests',
                   'web_search_requests')
-COSTS_KEY = ('provider', 'bucket_start', 'bucket_end', 'project_id', 'api_key_id', 'line_item', 'model',
-             'cost_type', 'token_type', 'service_tier', 'context_window', 'inference_geo', 'speed')
 COSTS_MEASURES = ('amount', 'amount_usd', 'currency', 'amount_raw')
+MEASURES = {'usage': USAGE_MEASURES, 'costs': COSTS_MEASURES}
 LOAD_COLUMNS = ('source_format', 'source_file', 'raw')
-KEYS = {'usage': USAGE_KEY, 'costs': COSTS_KEY}
-COLUMNS = {'usage': USAGE_KEY + USAGE_MEASURES + LOAD_COLUMNS,
-           'costs': COSTS_KEY + COSTS_MEASURES + LOAD_COLUMNS}
+
+
+def key_columns(kind: str) -> tuple:
+    """The table's key (var billing_keys): one row per key survives, the latest load."""
+    return billing_keys()[TABLES[kind]]
+
+
+def columns(kind: str) -> tuple:
+    """Every column a row of `kind` carries, in insert order (loaded_at aside)."""
+    return key_columns(kind) + MEASURES[kind] + LOAD_COLUMNS
+
 
 # Fields that tell a result's kind when it has no `object` field.
 _USAGE_FIELDS = {
@@ -80,7 +84,7 @@ class ParsedExport:
     provider: str
     kind: Optional[str]           # usage | costs; None when the file holds no results
     source_format: str            # e.g. openai_usage_json, openai_usage_csv, anthropic_costs_json
-    rows: list = field(default_factory=list)   # dicts with COLUMNS[kind]
+    rows: list = field(default_factory=list)   # dicts with columns(kind)
     repeated_keys: int = 0        # rows whose key came again later in the file (the later one kept)
     warnings: list = field(default_factory=list)
 
@@ -116,7 +120,7 @@ def parse_export(path, provider: str, kind: Optional[str] = None) -> ParsedExpor
     source_format = f'{provider}_{detected or "unknown"}_{container}'
     for row in rows:
         row.update(source_format=source_format, source_file=os.path.abspath(path))
-    unique = _last_per_key(rows, KEYS[detected]) if detected else []
+    unique = _last_per_key(rows, key_columns(detected)) if detected else []
     return ParsedExport(path, provider, detected, source_format, unique, len(rows) - len(unique), warnings)
 
 

@@ -1,4 +1,4 @@
-"""Render and apply the raw OTel DDL in ddl/."""
+"""Render and apply the raw OTel DDL in ddl/ (Jinja templates, see ddl/README.md)."""
 
 import re
 from dataclasses import dataclass, field
@@ -7,8 +7,8 @@ from typing import Optional
 
 import jinja2
 
+from llmwh.config import billing_keys, otel_database, project_dir
 from llmwh.errors import LlmwhError
-from llmwh.project import project_dir
 
 # Resource attributes the exporter (and ClickStack) promote to MATERIALIZED columns.
 MATERIALIZED_KEYS = (
@@ -26,7 +26,7 @@ def quote(name: str) -> str:
 
 @dataclass
 class DdlOptions:
-    database: str = 'otel'
+    database: str = field(default_factory=otel_database)
     retention: dict = field(default_factory=dict)   # table -> days; 'default' for the rest
     cluster: Optional[str] = None
     server_version: tuple = TEXT_INDEX_VERSION
@@ -46,7 +46,7 @@ class Statement:
     sql: str
 
 
-def ddl_files(ddl_dir: Optional[Path] = None):
+def ddl_files(ddl_dir: Optional[Path] = None) -> tuple:
     ddl_dir = ddl_dir or project_dir() / 'ddl'
     files = sorted(p for p in ddl_dir.glob('*.sql') if not p.name.startswith('_'))
     if not files:
@@ -91,6 +91,7 @@ def render(options: DdlOptions, ddl_dir: Optional[Path] = None) -> list:
         on_cluster=f'on cluster {quote(cluster)}' if cluster else '',
         text_indexes=tuple(options.server_version) >= TEXT_INDEX_VERSION,
         materialized_keys=MATERIALIZED_KEYS,
+        billing_key=lambda name: ', '.join(billing_keys()[name]),
     )
     statements = []
     for path in files:
@@ -117,3 +118,4 @@ _CREATE = re.compile(r'create (?:materialized view|table) if not exists `[^`]+`\
 def created_objects(statements) -> dict:
     """name -> SQL of each table or view the statements create, in creation order."""
     return {m.group(1): st.sql for st in statements if (m := _CREATE.match(st.sql))}
+

@@ -8,12 +8,13 @@ reloading the same or an overlapping export never double counts.
 
 from datetime import datetime, timedelta, timezone
 
-import click
+from typing import Optional, Sequence
 
-from llmwh.billing import COLUMNS, TABLES, parse_export
+from llmwh.billing.exports import TABLES, ParsedExport, columns, parse_export
 from llmwh.errors import LlmwhError
-from llmwh.init_cmd import table_retention_days
+from llmwh.reporting import Echo, quiet
 from llmwh.warehouse import Warehouse
+from llmwh.warehouse.introspect import existing_tables, table_retention_days
 
 # An export spans up to months of daily buckets, and every day is a partition.
 INSERT_SETTINGS = {'max_partitions_per_insert_block': 0}
@@ -33,13 +34,13 @@ class LoadClock:
         return now
 
 
-def parse_exports(paths, provider: str, kind=None) -> list:
+def parse_exports(paths: Sequence[str], provider: str, kind: Optional[str] = None) -> list:
     if not paths:
         raise LlmwhError('give at least one export file')
     return [parse_export(path, provider, kind) for path in paths]
 
 
-def describe(export) -> str:
+def describe(export: ParsedExport) -> str:
     if not export.rows:
         return f'{export.path}: no results, nothing to load'
     text = f'{export.path}: {export.source_format}, {len(export.rows)} rows -> {export.table}'
@@ -48,8 +49,8 @@ def describe(export) -> str:
     return text
 
 
-def load_usage_files(wh: Warehouse, database: str, provider: str, paths, kind=None,
-                     echo=click.echo, dry_run=False) -> dict:
+def load_usage_files(wh: Optional[Warehouse], database: str, provider: str, paths: Sequence[str],
+                     kind: Optional[str] = None, echo: Echo = quiet, dry_run: bool = False) -> dict:
     """Parse every file, then insert each one. Returns rows loaded per table."""
     exports = parse_exports(paths, provider, kind)
     totals = {table: 0 for table in TABLES.values()}
@@ -66,24 +67,23 @@ def load_usage_files(wh: Warehouse, database: str, provider: str, paths, kind=No
         if dry_run:
             continue
         _warn_on_expiry(wh, database, export, echo)
-        columns = list(COLUMNS[export.kind])
+        names = list(columns(export.kind))
         loaded_at = clock.next()
-        values = [[row[c] for c in columns] + [loaded_at] for row in export.rows]
-        wh.insert(export.table, values, columns + ['loaded_at'], database=database,
+        values = [[row[c] for c in names] + [loaded_at] for row in export.rows]
+        wh.insert(export.table, values, names + ['loaded_at'], database=database,
                   settings=INSERT_SETTINGS)
     return totals
 
 
 def _check_tables(wh: Warehouse, database: str, tables: list):
-    have = {name for (name,) in wh.rows(
-        'select name from system.tables where database = {db:String}', {'db': database})}
+    have = existing_tables(wh, database)
     missing = [t for t in tables if t not in have]
     if missing:
         raise LlmwhError(f'no table {database}.{missing[0]}; run `llmwh init` first '
                          '(it creates the provider usage and cost tables)')
 
 
-def _warn_on_expiry(wh: Warehouse, database: str, export, echo):
+def _warn_on_expiry(wh: Warehouse, database: str, export: ParsedExport, echo: Echo):
     """Rows older than the table's TTL are dropped as they land: say so."""
     days = table_retention_days(wh, database).get(export.table)
     if not days:

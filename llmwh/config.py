@@ -1,12 +1,16 @@
-"""Read the dbt profile so the CLI and dbt share one source of connection truth.
+"""Configuration shared with dbt: the project's `vars:` and the `llm_otel` profile.
 
-profiles.yml is rendered the way dbt renders it for the parts a profile
-uses: `env_var(name, default)` and the `as_number` / `as_bool` / `as_text`
-filters. Importing dbt's own renderer would add seconds to every command.
+Every setting dbt and llmwh both use has one definition, in dbt_project.yml
+(`vars:`) or profiles.yml; this module only reads them.
+
+profiles.yml is rendered the way dbt renders it for the parts a profile uses:
+`env_var(name, default)` and the `as_number` / `as_bool` / `as_text` filters.
+Importing dbt's own renderer would add seconds to every command.
 """
 
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
@@ -14,10 +18,59 @@ import jinja2
 import yaml
 
 from llmwh.errors import LlmwhError
-from llmwh.project import project_dir
 
 PROFILE_NAME = 'llm_otel'
+# Resource attribute that says which dataset (sample, generated) made a row.
+DATASET_KEY = 'llmwh.dataset'
 
+
+# ------------------------------------------------------------ the project
+
+def project_dir() -> Path:
+    """The repository root: holds dbt_project.yml, ddl/ and profiles.yml."""
+    override = os.environ.get('LLMWH_PROJECT_DIR')
+    return Path(override).resolve() if override else Path(__file__).resolve().parents[1]
+
+
+@lru_cache(maxsize=None)
+def _project_vars(root: Path) -> dict:
+    path = root / 'dbt_project.yml'
+    try:
+        with open(path) as fh:
+            return (yaml.safe_load(fh) or {}).get('vars') or {}
+    except FileNotFoundError as ex:
+        raise LlmwhError(f'no dbt_project.yml in {root}; set LLMWH_PROJECT_DIR to the project') from ex
+
+
+def project_vars() -> dict:
+    """`vars:` of dbt_project.yml: one place for settings dbt and llmwh both use."""
+    return _project_vars(project_dir())
+
+
+def project_var(name: str):
+    try:
+        return project_vars()[name]
+    except KeyError:
+        raise LlmwhError(f'dbt_project.yml has no var {name!r}') from None
+
+
+def otel_database() -> str:
+    """Database of the raw otel_* and billing tables (var otel_database)."""
+    return str(project_var('otel_database'))
+
+
+def retention_days() -> dict:
+    """Retention in days per raw table (`default` applies to tables not listed)."""
+    return dict(project_var('otel_retention_days') or {})
+
+
+def billing_keys() -> dict:
+    """Table -> key columns of the billing tables: their ORDER BY, the loader's
+    one-row-per-key rule and the staging views' LIMIT 1 BY (var billing_keys)."""
+    return {table: tuple(columns) for table, columns in project_var('billing_keys').items()}
+
+
+# ------------------------------------------------------------ the profile
 
 @dataclass
 class Target:
@@ -71,7 +124,7 @@ def _env_var(name, default=None):
     return value
 
 
-def _as_bool(value):
+def _as_bool(value) -> bool:
     return str(value).strip().lower() in ('true', '1', 'yes', 'on')
 
 
@@ -101,10 +154,7 @@ def _render_value(value):
     return value
 
 
-def load_target(profiles_dir: Optional[str] = None, target: Optional[str] = None,
-                path: Optional[str] = None) -> Target:
-    """The target dbt would use, with an optional override of the chDB path."""
-    profiles_file = find_profiles_file(profiles_dir)
+def _read_profile(profiles_file: Path) -> dict:
     try:
         with open(profiles_file) as fh:
             profiles = yaml.safe_load(fh) or {}
@@ -113,12 +163,10 @@ def load_target(profiles_dir: Optional[str] = None, target: Optional[str] = None
     profile = profiles.get(PROFILE_NAME)
     if not isinstance(profile, dict):
         raise LlmwhError(f'{profiles_file} has no profile named {PROFILE_NAME!r}')
-    outputs = profile.get('outputs') or {}
-    name = target or os.environ.get('LLMWH_TARGET') or _render_value(profile.get('target')) or 'embedded'
-    if name not in outputs:
-        known = ', '.join(sorted(outputs)) or 'none'
-        raise LlmwhError(f'unknown target {name!r} in {profiles_file} (known targets: {known})')
-    out = _render_value(outputs[name])
+    return profile
+
+
+def _target_from_output(name: str, out: dict) -> Target:
     kind = out.get('type')
     if kind not in ('chdb', 'clickhouse'):
         raise LlmwhError(f'target {name!r} has type {kind!r}; llmwh supports chdb and clickhouse')
@@ -136,6 +184,21 @@ def load_target(profiles_dir: Optional[str] = None, target: Optional[str] = None
     )
     if out.get('port') not in (None, ''):
         t.port = int(_as_number(out['port']))
+    return t
+
+
+def load_target(profiles_dir: Optional[str] = None, target: Optional[str] = None,
+                path: Optional[str] = None) -> Target:
+    """The target dbt would use, with an optional override of the chDB path."""
+    profiles_file = find_profiles_file(profiles_dir)
+    profile = _read_profile(profiles_file)
+    outputs = profile.get('outputs') or {}
+    name = target or os.environ.get('LLMWH_TARGET') or _render_value(profile.get('target')) or 'embedded'
+    if name not in outputs:
+        known = ', '.join(sorted(outputs)) or 'none'
+        raise LlmwhError(f'unknown target {name!r} in {profiles_file} (known targets: {known})')
+    out = _render_value(outputs[name])
+    t = _target_from_output(name, out)
     if t.is_embedded:
         t.path = os.path.abspath(path or str(out.get('path') or '.warehouse'))
     elif path:

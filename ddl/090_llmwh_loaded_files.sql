@@ -1,4 +1,4 @@
-{#- Bookkeeping of `llmwh load otlp` (llmwh/load_otlp_cmd.py). No TTL: the record
+{#- Bookkeeping of `llmwh load otlp` (llmwh/otlp/loader.py). No TTL: the record
     of what was loaded must outlive the telemetry, or a re-run would load files
     whose rows retention already dropped. Small tables: no partitions. -#}
 {# One row per load of a file, keyed by the sha256 of its (decompressed) content:
@@ -16,19 +16,4 @@ create table if not exists {{ table('llmwh_loaded_files') }} {{ on_cluster }}
 ENGINE = {{ engine('MergeTree') }}
 ORDER BY (sha256, loaded_at);
 
-{{ distributed('llmwh_loaded_files', 'cityHash64(sha256)') }};
-
-{# Lines --skip-bad left out, kept as read so they can be fixed and loaded again. #}
-create table if not exists {{ table('llmwh_quarantine') }} {{ on_cluster }}
-(
-    `file` String CODEC(ZSTD(1)),
-    `sha256` String CODEC(ZSTD(1)),
-    `line` UInt64 CODEC(ZSTD(1)),
-    `error` String CODEC(ZSTD(1)),
-    `raw` String CODEC(ZSTD(3)),
-    `loaded_at` DateTime64(6, 'UTC') CODEC(Delta(8), ZSTD(1))
-)
-ENGINE = {{ engine('MergeTree') }}
-ORDER BY (file, line, loaded_at);
-
-{{ distributed('llmwh_quarantine', 'rand()') }}
+{{ distributed('llmwh_loaded_files', 'cityHash64(sha256)') }}

@@ -1,8 +1,9 @@
-"""`llmwh load ...`: write telemetry into the raw tables."""
+"""`llmwh load sample`: insert the built-in sample with the exporter's column lists, once."""
 
-from llmwh.exporter import INSERT_COLUMNS
-from llmwh.sample import DATASET, DATASET_KEY, build_sample
+from llmwh.config import DATASET_KEY
+from llmwh.sample.telemetry import DATASET, build_sample
 from llmwh.warehouse import Warehouse
+from llmwh.warehouse.exporter import INSERT_COLUMNS
 
 
 def sample_loaded(wh: Warehouse, database: str) -> bool:
@@ -12,7 +13,7 @@ def sample_loaded(wh: Warehouse, database: str) -> bool:
 
 
 def load_sample_data(wh: Warehouse, database: str) -> dict:
-    """Insert the built-in sample with the exporter's column lists, once.
+    """Insert the built-in sample, once.
 
     Returns rows inserted per table; all zero when the sample was already there,
     so loading it again never doubles it.

@@ -1,9 +1,7 @@
-"""`llmwh sql`: run a query on the target and print the result."""
-
-import sys
+"""`llmwh sql`: run a query on the target, rendered by the engine in an output format."""
 
 from llmwh.errors import LlmwhError
-from llmwh.warehouse import Warehouse
+from llmwh.warehouse.connection import Warehouse
 
 # Friendly names for the common ClickHouse output formats; any other
 # ClickHouse format name (Vertical, Markdown, ...) is passed through.
@@ -15,11 +13,8 @@ FORMATS = {
 }
 
 
-def read_query(query: str) -> str:
-    if query in (None, '-'):
-        if sys.stdin.isatty():
-            raise LlmwhError('give a query as an argument, or pipe one in with `-`')
-        query = sys.stdin.read()
+def clean_query(query: str) -> str:
+    """The query without surrounding blanks and trailing semicolons; empty is an error."""
     query = query.strip().rstrip(';').strip()
     if not query:
         raise LlmwhError('the query is empty')
@@ -30,7 +25,7 @@ def run_sql(wh: Warehouse, query: str, fmt: str) -> bytes:
     """Result of `query` rendered by the engine in `fmt` (friendly or ClickHouse name)."""
     ch_format = FORMATS.get(fmt.lower(), fmt)
     database = wh.target.schema
-    if wh.rows('select count() from system.databases where name = {db:String}', {'db': database})[0][0]:
+    if wh.database_exists(database):
         # Unqualified names resolve in the marts database, like dbt's schema.
-        wh.client.database = database
-    return wh.raw(query, fmt=ch_format)
+        wh.use_database(database)
+    return wh.raw(clean_query(query), fmt=ch_format)

@@ -2,11 +2,13 @@
 
 import os
 import re
+from typing import Iterable, Optional, Sequence
 
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
+from llmwh.config import Target
 from llmwh.errors import LlmwhError
-from llmwh.profile import Target
+from llmwh.warehouse.ddl import quote
 
 _STACK = re.compile(r'\s*(Stack trace|\(version \d).*', re.S)
 
@@ -19,23 +21,25 @@ def clean_error(ex: Exception) -> str:
 
 
 class Warehouse:
+    """A clickhouse-connect client whose errors are LlmwhError with a clean message."""
+
     def __init__(self, client, target: Target):
         self.client = client
         self.target = target
 
-    def command(self, sql: str, settings=None):
+    def command(self, sql: str, settings: Optional[dict] = None):
         try:
             return self.client.command(sql, settings=settings)
         except ClickHouseError as ex:
             raise LlmwhError(clean_error(ex)) from ex
 
-    def query(self, sql: str, parameters=None, settings=None):
+    def query(self, sql: str, parameters: Optional[dict] = None, settings: Optional[dict] = None):
         try:
             return self.client.query(sql, parameters=parameters, settings=settings)
         except ClickHouseError as ex:
             raise LlmwhError(clean_error(ex)) from ex
 
-    def rows(self, sql: str, parameters=None):
+    def rows(self, sql: str, parameters: Optional[dict] = None) -> list:
         return self.query(sql, parameters).result_rows
 
     def raw(self, sql: str, fmt: str) -> bytes:
@@ -44,12 +48,30 @@ class Warehouse:
         except ClickHouseError as ex:
             raise LlmwhError(clean_error(ex)) from ex
 
-    def insert(self, table: str, rows, columns, database=None, settings=None):
+    def insert(self, table: str, rows: Sequence, columns: Sequence[str], database: Optional[str] = None,
+               settings: Optional[dict] = None):
         try:
             return self.client.insert(table, rows, column_names=columns, database=database,
                                       settings=settings)
         except ClickHouseError as ex:
             raise LlmwhError(f'insert into {database}.{table} failed: {clean_error(ex)}') from ex
+
+    def insert_formatted(self, table: str, columns: Sequence[str], blocks: Iterable[bytes], fmt: str,
+                         database: str, settings: Optional[dict] = None):
+        """Insert data already in a ClickHouse input format (the engine parses it)."""
+        try:
+            return self.client.raw_insert(f'{quote(database)}.{quote(table)}', columns, blocks,
+                                          settings=settings, fmt=fmt)
+        except ClickHouseError as ex:
+            raise LlmwhError(f'insert into {database}.{table} failed: {clean_error(ex)}') from ex
+
+    def use_database(self, database: str):
+        """Resolve unqualified names in `database` from now on."""
+        self.client.database = database
+
+    def database_exists(self, database: str) -> bool:
+        return bool(self.rows('select count() from system.databases where name = {db:String}',
+                              {'db': database})[0][0])
 
     @property
     def server_version(self) -> tuple:
@@ -66,10 +88,9 @@ def connect(target: Target, create: bool = False) -> Warehouse:
 def _open_embedded(target: Target, create: bool):
     from dbt_chdb_engine import EngineOpenError, shared_client
 
+    # The engine module checks the path itself (a file where the directory should be).
     path = target.path
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise LlmwhError(f'warehouse path {path} exists but is not a directory')
-    if not create and not os.path.isdir(path):
+    if not create and not os.path.exists(path):
         raise LlmwhError(
             f'no embedded warehouse at {path}; create it with `llmwh init` (or `make demo`), '
             'or point LLMWH_PATH / --path at an existing one'

@@ -1,0 +1,281 @@
+"""`llmwh load otlp`: backfill OTLP/JSON files into the raw tables as the exporter writes them.
+
+Per file: hash the (decompressed) content and skip it when that content was
+loaded before; turn every request into exporter rows (llmwh.otlp.rows), spooled
+as JSONEachRow that ClickHouse parses itself; insert only after the whole file
+parsed, so a bad line leaves nothing of its file behind unless --skip-bad
+quarantines it; then record the file in llmwh_loaded_files. Big inputs are
+parsed by worker processes: protobuf's JSON parser is pure Python and is
+the bottleneck.
+"""
+
+import multiprocessing
+import os
+import tempfile
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Iterator, Optional, Sequence
+
+from llmwh.errors import LlmwhError
+from llmwh.otlp.files import Bad, chunks, content_sha256, read_units
+from llmwh.otlp.rows import Converted, convert_chunk
+from llmwh.reporting import Echo, quiet
+from llmwh.warehouse import Warehouse
+from llmwh.warehouse.ddl import quote
+from llmwh.warehouse.exporter import INSERT_COLUMNS
+from llmwh.warehouse.introspect import table_columns, table_retention_days
+
+LOADED_FILES = 'llmwh_loaded_files'
+QUARANTINE = 'llmwh_quarantine'
+LOADED_FILES_COLUMNS = ('sha256', 'file', 'size_bytes', 'rows', 'bad_lines', 'loaded_at')
+QUARANTINE_COLUMNS = ('file', 'sha256', 'line', 'error', 'raw', 'loaded_at')
+INSERT_SETTINGS = {'date_time_input_format': 'best_effort', 'input_format_skip_unknown_fields': 1}
+POOL_MIN_BYTES = 8 << 20       # smaller files parse in-process: starting workers costs more
+SPOOL_MEMORY_BYTES = 64 << 20  # spooled rows beyond this go to a temp file
+PROGRESS_SECONDS = 10
+_EPOCH = datetime(1970, 1, 1)
+
+
+@dataclass
+class Summary:
+    rows: Counter = field(default_factory=Counter)
+    loaded: int = 0
+    skipped: int = 0
+    bad_lines: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class ParsedFile:
+    """Everything one file turned into, before any of it is inserted."""
+    path: str
+    sha256: str
+    size: int
+    spools: dict = field(default_factory=dict)     # table -> _Spool of JSONEachRow
+    counts: Counter = field(default_factory=Counter)
+    bad: list = field(default_factory=list)
+    oldest: dict = field(default_factory=dict)     # table -> earliest row, epoch seconds
+    lines: int = 0
+
+    def add(self, result: Converted):
+        self.bad.extend(result.bad)
+        for table, data in result.data.items():
+            self.spools.setdefault(table, _Spool()).fh.write(data)
+        self.counts.update(result.counts)
+        for table, seconds in result.oldest.items():
+            self.oldest[table] = min(seconds, self.oldest.get(table, seconds))
+        self.lines += result.lines
+
+
+class _Spool:
+    """Rows of one table for one file, in memory up to a size, then on disk."""
+
+    def __init__(self):
+        self.fh = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)
+
+    def blocks(self) -> Iterator[bytes]:
+        self.fh.seek(0)
+        while block := self.fh.read(8 << 20):
+            yield block
+
+
+class OtlpLoader:
+    def __init__(self, wh: Warehouse, database: str, force: bool = False, skip_bad: bool = False,
+                 jobs: Optional[int] = None, echo: Echo = quiet):
+        self.wh, self.database = wh, database
+        self.force, self.skip_bad = force, skip_bad
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self.echo = echo
+        self.pool = None
+        self.columns = self._insert_columns()
+        self.ttl_days = {name: days for name, days in table_retention_days(wh, database).items()
+                         if name in INSERT_COLUMNS}
+        self.seen = {}   # sha256 -> file, loaded by this run
+
+    # -- tables
+
+    def _insert_columns(self) -> dict:
+        have = table_columns(self.wh, self.database)
+        columns = {}
+        for table, wanted in [*INSERT_COLUMNS.items(), (LOADED_FILES, LOADED_FILES_COLUMNS),
+                              (QUARANTINE, QUARANTINE_COLUMNS)]:
+            if table not in have:
+                raise LlmwhError(f'table {self.database}.{table} does not exist; create it with `llmwh init`')
+            # Like the exporter: EventName is sent only when the logs table has it.
+            cols = [c for c in wanted if c in have[table] or c != 'EventName']
+            missing = [c for c in cols if c not in have[table]]
+            if missing:
+                raise LlmwhError(f'{self.database}.{table} lacks columns the exporter inserts: '
+                                 f'{", ".join(missing)}')
+            columns[table] = cols
+        return columns
+
+    def _warn_past_retention(self, path: str, oldest: dict):
+        for table, seconds in sorted(oldest.items()):
+            days = self.ttl_days.get(table)
+            if days and seconds < time.time() - days * 86400:
+                day = (_EPOCH + timedelta(seconds=seconds)).date()
+                self.echo(f'  warning: {path}: {table} rows go back to {day}, past the table\'s {days}-day '
+                          'retention: TTL drops them. Backfill old data into tables created with '
+                          '`llmwh init --no-ttl` (or ALTER TABLE ... REMOVE TTL)', err=True)
+
+    def _previous_load(self, sha256: str):
+        if sha256 in self.seen:
+            return self.seen[sha256], None
+        rows = self.wh.rows(
+            f'select file, loaded_at from {quote(self.database)}.{quote(LOADED_FILES)} '
+            'where sha256 = {h:String} order by loaded_at limit 1', {'h': sha256})
+        return rows[0] if rows else None
+
+    # -- files
+
+    def load(self, paths: Sequence[str]) -> Summary:
+        for p in paths:
+            if not os.path.isfile(p):
+                raise LlmwhError(f'{p} is not a file' if os.path.exists(p) else f'no such file: {p}')
+        summary = Summary()
+        started = time.monotonic()
+        try:
+            for path in paths:
+                self._load_file(str(path), summary)
+        finally:
+            if self.pool is not None:
+                self.pool.terminate()
+                self.pool = None
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    def _load_file(self, path: str, summary: Summary):
+        sha256, size = content_sha256(path)
+        if not size:
+            # All empty files share one hash; none is "the same file" as another.
+            self.echo(f'  {path}: empty; nothing to load')
+            return
+        if self._skip_loaded(path, sha256):
+            summary.skipped += 1
+            return
+        started = time.monotonic()
+        parsed = self._parse_file(path, sha256, size)
+        loaded_at = datetime.now(timezone.utc)
+        self._insert_rows(parsed)
+        self._record_file(parsed, loaded_at)
+        self._report_file(parsed, time.monotonic() - started)
+        summary.loaded += 1
+        summary.rows.update(parsed.counts)
+        summary.bad_lines += len(parsed.bad)
+
+    def _skip_loaded(self, path: str, sha256: str) -> bool:
+        """True (and says so) when this content was loaded before and --force is off."""
+        previous = None if self.force else self._previous_load(sha256)
+        if not previous:
+            return False
+        file, loaded_at = previous
+        when = f' at {loaded_at:%Y-%m-%d %H:%M:%S} UTC' if loaded_at else ' earlier in this run'
+        same = '' if file == os.path.abspath(path) else f' (same content as {file})'
+        self.echo(f'  {path}: already loaded{when}{same}; skipped (--force loads it again)')
+        return True
+
+    def _parse_file(self, path: str, sha256: str, size: int) -> ParsedFile:
+        """Every row of the file, spooled; a bad line stops here unless --skip-bad."""
+        parsed = ParsedFile(path, sha256, size)
+        started = last_report = time.monotonic()
+        for result in self._convert(read_units(path), size):
+            if result.bad and not self.skip_bad:
+                first = result.bad[0]
+                raise LlmwhError(f'{path} line {first.line}: {first.error}; nothing from this file was '
+                                 'loaded (--skip-bad quarantines bad lines and loads the rest)')
+            parsed.add(result)
+            now = time.monotonic()
+            if now - last_report >= PROGRESS_SECONDS:
+                total = sum(parsed.counts.values())
+                self.echo(f'    ... {path}: {parsed.lines:,} requests, {total:,} rows '
+                          f'({total / (now - started):,.0f} rows/s)')
+                last_report = now
+        return parsed
+
+    def _insert_rows(self, parsed: ParsedFile):
+        done = []
+        for table in sorted(parsed.spools):
+            try:
+                self._insert_json(table, parsed.spools.pop(table))
+            except LlmwhError as ex:
+                if not done:
+                    raise
+                # Rare (the engine failed between tables), but say what a re-run would double.
+                raise LlmwhError(f'{ex}; {parsed.path} is not recorded as loaded but its '
+                                 f'{", ".join(done)} rows are in: delete them before loading it again') from ex
+            done.append(table)
+
+    def _record_file(self, parsed: ParsedFile, loaded_at: datetime):
+        """Quarantine the bad lines, then record the file: it counts as loaded only
+        once all its rows are in."""
+        path = os.path.abspath(parsed.path)
+        if parsed.bad:
+            rows = [[path, parsed.sha256, b.line, b.error,
+                     b.raw if isinstance(b.raw, bytes) else b.raw.encode(), loaded_at] for b in parsed.bad]
+            self.wh.insert(QUARANTINE, rows, self.columns[QUARANTINE], database=self.database)
+        self.wh.insert(LOADED_FILES, [[parsed.sha256, path, parsed.size, dict(parsed.counts),
+                                       len(parsed.bad), loaded_at]],
+                       self.columns[LOADED_FILES], database=self.database)
+        self.seen[parsed.sha256] = path
+
+    def _report_file(self, parsed: ParsedFile, seconds: float):
+        total = sum(parsed.counts.values())
+        per_table = ', '.join(f'{t} {n:,}' for t, n in sorted(parsed.counts.items())) or 'no rows'
+        quarantined = f'; {len(parsed.bad):,} bad line(s) quarantined' if parsed.bad else ''
+        self.echo(f'  {parsed.path}: {total:,} rows ({per_table}) in {seconds:.1f}s, '
+                  f'{total / seconds if seconds else 0:,.0f} rows/s{quarantined}')
+        self._warn_past_retention(parsed.path, parsed.oldest)
+
+    def _convert(self, units, size: int) -> Iterator[Converted]:
+        """Converted work units, in file order; in worker processes when the file is big."""
+        items = chunks(units)
+        if self.jobs == 1 or size < POOL_MIN_BYTES:
+            for item in items:
+                yield Converted(bad=[item]) if isinstance(item, Bad) else convert_chunk(item)
+            return
+        if self.pool is None:
+            # spawn, not fork: this process runs the engine's threads.
+            self.pool = multiprocessing.get_context('spawn').Pool(self.jobs)
+        pending = deque()
+        for item in items:
+            if isinstance(item, Bad):
+                pending.append(Converted(bad=[item]))
+            else:
+                pending.append(self.pool.apply_async(convert_chunk, (item,)))
+            # Bounded read-ahead keeps memory flat on big files.
+            while len(pending) > 2 * self.jobs:
+                yield _result(pending.popleft())
+        while pending:
+            yield _result(pending.popleft())
+
+    def _insert_json(self, table: str, spool: _Spool):
+        try:
+            self.wh.insert_formatted(table, self.columns[table], spool.blocks(), fmt='JSONEachRow',
+                                     database=self.database, settings=INSERT_SETTINGS)
+        finally:
+            spool.fh.close()
+
+
+def _result(item) -> Converted:
+    return item if isinstance(item, Converted) else item.get()
+
+
+def load_otlp_files(wh: Warehouse, database: str, paths: Sequence[str], force: bool = False,
+                    skip_bad: bool = False, jobs: Optional[int] = None, echo: Echo = quiet) -> Summary:
+    """Load OTLP/JSON files; reports a line per file and a summary, returns the summary."""
+    loader = OtlpLoader(wh, database, force=force, skip_bad=skip_bad, jobs=jobs, echo=echo)
+    echo(f'Loading {len(paths)} OTLP/JSON file(s) into database {database}')
+    summary = loader.load(paths)
+    total = sum(summary.rows.values())
+    rate = total / summary.seconds if summary.seconds else 0
+    skipped = f', skipped {summary.skipped} already loaded' if summary.skipped else ''
+    echo(f'Loaded {summary.loaded} file(s){skipped}: {total:,} rows in {summary.seconds:.1f}s '
+         f'({rate:,.0f} rows/s)')
+    for table, count in sorted(summary.rows.items()):
+        echo(f'  {table:<40} {count:>12,} rows')
+    if summary.bad_lines:
+        echo(f'  {summary.bad_lines:,} bad line(s) quarantined in {database}.{QUARANTINE}')
+    return summary
