@@ -2,12 +2,13 @@
     the newest day already in the target, so late data is picked up and whole
     day partitions are rebuilt rather than appended to. On an empty target the
     window starts at the epoch (everything is processed): max() of an empty
-    Date column is 1970-01-01, and subtracting from it would wrap to 2149. -#}
-{% macro incremental_window_start(date_column, relation=this) -%}
+    Date column is 1970-01-01, and subtracting from it would wrap to 2149.
+    `extra_days` reaches further back (e.g. for a predecessor row). -#}
+{% macro incremental_window_start(date_column, extra_days=0) -%}
+    {%- set days = var('lookback_days') + extra_days -%}
     (
-        select greatest(max({{ date_column }}), toDate('1970-01-01') + {{ var('lookback_days') }})
-            - {{ var('lookback_days') }}
-        from {{ relation }}
+        select greatest(max({{ date_column }}), toDate('1970-01-01') + {{ days }}) - {{ days }}
+        from {{ this }}
     )
 {%- endmacro %}
 
