@@ -1,10 +1,24 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by='log_date',
+        order_by='(log_record_id)',
+    )
+}}
+
 {#- Application token logs (LibreChat spendTokens and the like): records
-    that carry prompt or completion token counts, one per delivered record. -#}
+    that carry prompt or completion token counts, once each. A retried record
+    is identical, so it lands in the same day partition; an incremental run
+    rebuilds the days of its window only. -#}
 with
 
 logs as (
 
     select * from {{ ref('stg_otel__logs') }}
+    {% if is_incremental() %}
+        where log_date >= {{ incremental_window_start('log_date') }}
+    {% endif %}
 
 ),
 

@@ -1,12 +1,26 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete_insert',
+        unique_key='trace_id',
+        order_by='(trace_id, span_id)',
+    )
+}}
+
 {#- Inference spans with canonical provider/operation and the leaf flag.
     A span is an umbrella when another inference span sits anywhere below it
     in the same trace (framework, agent or proxy spans that repeat their
-    child's token counts); only leaf inference spans may be summed. -#}
+    child's token counts); only leaf inference spans may be summed. Leaf
+    detection needs whole traces: an incremental run re-classifies every span
+    of the traces touched in its window, whatever their day. -#}
 with
 
 spans as (
 
     select * from {{ ref('int_spans_deduplicated') }}
+    {% if is_incremental() %}
+        where trace_id in ({{ touched_traces('span_date') }})
+    {% endif %}
 
 ),
 
@@ -14,7 +28,6 @@ normalised as (
 
     select
         *,
-        {{ instrumentation_of('scope_name', 'span_attributes') }} as instrumentation,
         {{ normalise_provider('provider_raw') }} as provider,
         {{ normalise_operation('operation_raw', 'instrumentation') }} as operation_mapped
     from spans

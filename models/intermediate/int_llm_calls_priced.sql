@@ -1,17 +1,36 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete_insert',
+        unique_key='trace_id',
+        order_by='(trace_id, span_id)',
+    )
+}}
+
 {#- Leaf LLM calls with usage (span first, else the app's token logs of the
-    same trace) and cost from the price valid at the call's start time. -#}
+    same trace) and cost from the price valid at the call's start time.
+    An incremental run prices the calls of the traces touched in its window;
+    after the price seed changes, run with --full-refresh to re-price history. -#}
 with
 
+-- depends_on: {{ ref('int_spans_deduplicated') }}
 calls as (
 
     select * from {{ ref('int_llm_calls_classified') }}
-    where is_leaf_inference
+    where
+        is_leaf_inference
+        {% if is_incremental() %}
+            and trace_id in ({{ touched_traces('span_date') }})
+        {% endif %}
 
 ),
 
 token_logs as (
 
     select * from {{ ref('int_app_token_logs_deduplicated') }}
+    {% if is_incremental() %}
+        where trace_id in ({{ touched_traces('span_date') }})
+    {% endif %}
 
 ),
 
@@ -68,41 +87,85 @@ calls_with_usage as (
 
 ),
 
+model_ids as (
+
+    -- Every distinct model id the calls name, as matched against patterns.
+    select distinct lower(coalesce(response_model, '')) as model_key
+    from calls_with_usage
+    union distinct
+    select distinct lower(coalesce(request_model, '')) as model_key
+    from calls_with_usage
+
+),
+
+prices_by_model_id as (
+
+    -- Regex matching runs once per distinct model id and price row, never per
+    -- call: calls then equi-join on the id.
+    select
+        model_ids.model_key as model_key,
+        prices.*
+    from model_ids
+    cross join prices
+    where match(model_ids.model_key, prices.model_pattern)
+
+),
+
+calls_by_model_id as (
+
+    -- Each call once per id it may be priced by: the response model (the
+    -- resolved id) and the request model.
+    select
+        span_id,
+        trace_id,
+        provider,
+        started_at,
+        lower(coalesce(response_model, '')) as model_key,
+        true as on_response
+    from calls_with_usage
+    union all
+    select
+        span_id,
+        trace_id,
+        provider,
+        started_at,
+        lower(coalesce(request_model, '')) as model_key,
+        false as on_response
+    from calls_with_usage
+
+),
+
 price_candidates as (
 
     -- Every price row whose pattern matches the response or request model
     -- and whose period contains the call's start time (an as-of match).
     select
-        calls_with_usage.span_id as span_id,
-        calls_with_usage.trace_id as trace_id,
-        prices.model_pattern as priced_model,
-        prices.provider as price_provider,
-        prices.input_usd_per_mtok,
-        prices.cached_input_usd_per_mtok,
-        prices.cache_write_usd_per_mtok,
-        prices.output_usd_per_mtok,
-        prices.reasoning_usd_per_mtok,
-        prices.tier_threshold_tokens,
-        prices.tier_input_usd_per_mtok,
-        prices.tier_cached_input_usd_per_mtok,
-        prices.tier_cache_write_usd_per_mtok,
-        prices.tier_output_usd_per_mtok,
+        calls_by_model_id.span_id as span_id,
+        calls_by_model_id.trace_id as trace_id,
+        prices_by_model_id.model_pattern as priced_model,
+        prices_by_model_id.provider as price_provider,
+        prices_by_model_id.input_usd_per_mtok,
+        prices_by_model_id.cached_input_usd_per_mtok,
+        prices_by_model_id.cache_write_usd_per_mtok,
+        prices_by_model_id.output_usd_per_mtok,
+        prices_by_model_id.reasoning_usd_per_mtok,
+        prices_by_model_id.tier_threshold_tokens,
+        prices_by_model_id.tier_input_usd_per_mtok,
+        prices_by_model_id.tier_cached_input_usd_per_mtok,
+        prices_by_model_id.tier_cache_write_usd_per_mtok,
+        prices_by_model_id.tier_output_usd_per_mtok,
         -- Response model (the resolved id) beats request model; the call's
         -- own provider beats another provider's price for the same model;
         -- then the most specific pattern; then provider name, so the pick is
         -- deterministic when two other providers price the same pattern.
-        match(lower(coalesce(calls_with_usage.response_model, '')), prices.model_pattern) as on_response,
-        prices.provider = calls_with_usage.provider as same_provider,
-        prices.pattern_priority as pattern_priority
-    from calls_with_usage
-    cross join prices
+        calls_by_model_id.on_response as on_response,
+        prices_by_model_id.provider = calls_by_model_id.provider as same_provider,
+        prices_by_model_id.pattern_priority as pattern_priority
+    from calls_by_model_id
+    inner join prices_by_model_id on calls_by_model_id.model_key = prices_by_model_id.model_key
     where
-        (
-            match(lower(coalesce(calls_with_usage.response_model, '')), prices.model_pattern)
-            or match(lower(coalesce(calls_with_usage.request_model, '')), prices.model_pattern)
-        )
-        and calls_with_usage.started_at >= prices.valid_from
-        and (prices.valid_to is null or calls_with_usage.started_at < prices.valid_to)
+        calls_by_model_id.started_at >= prices_by_model_id.valid_from
+        and (prices_by_model_id.valid_to is null or calls_by_model_id.started_at < prices_by_model_id.valid_to)
 
 ),
 
@@ -119,8 +182,8 @@ priced as (
 
     select
         calls_with_usage.* except (trace_id, span_id),
-        calls_with_usage.trace_id as trace_id,
-        calls_with_usage.span_id as span_id,
+        cast(calls_with_usage.trace_id as String) as trace_id,
+        cast(calls_with_usage.span_id as String) as span_id,
         best_price.priced_model as priced_model,
         -- The whole request moves to the long-context tier above its threshold.
         best_price.tier_threshold_tokens is not null

@@ -1,17 +1,43 @@
-{#- Collector retries deliver the same span (TraceId + SpanId) more than
-    once; keep one delivery so nothing downstream counts it twice. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by='span_date',
+        order_by='(trace_id, span_id)',
+    )
+}}
+
+{#- Every span once, narrow: the canonical fields extracted in staging and the
+    instrumentation read off the attributes, without the attribute maps, so
+    downstream models never parse SpanAttributes again. Collector retries
+    deliver the same span (TraceId + SpanId) more than once; a retry carries
+    the same timestamp, so it lands in the same day partition and one delivery
+    per day is kept. An incremental run rebuilds only the days of its window;
+    the sort that deduplicates carries no maps. -#}
 with
 
 spans as (
 
     select * from {{ ref('stg_otel__spans') }}
+    {% if is_incremental() %}
+        where span_date >= {{ incremental_window_start('span_date') }}
+    {% endif %}
+
+),
+
+narrowed as (
+
+    select
+        * except (span_attributes, resource_attributes),
+        {{ instrumentation_of('scope_name', 'span_attributes') }} as instrumentation
+    from spans
 
 ),
 
 deduplicated as (
 
     select *
-    from spans
+    from narrowed
     order by trace_id, span_id, started_at
     limit 1 by trace_id, span_id
 

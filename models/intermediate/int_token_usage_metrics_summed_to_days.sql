@@ -1,13 +1,28 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by='metric_date',
+        order_by='(metric_date, service_name)',
+    )
+}}
+
 {#- gen_ai.client.token.usage histograms summed per UTC day, service,
     provider and model family. Delta points are increments already;
     cumulative points become increments against the previous point of the
-    same series (a new start time means the series restarted). -#}
+    same series (a new start time means the series restarted). An
+    incremental run rebuilds the days of its window, reading one day more so
+    the window's first cumulative points find their predecessors. -#}
 with
 
 points as (
 
     select * from {{ ref('stg_otel__metrics_histogram') }}
-    where metric_name = 'gen_ai.client.token.usage'
+    where
+        metric_name = 'gen_ai.client.token.usage'
+        {% if is_incremental() %}
+            and point_date >= {{ incremental_window_start('metric_date', extra_days=1) }}
+        {% endif %}
 
 ),
 
@@ -52,6 +67,9 @@ daily as (
         sumIf(tokens, token_type = 'output') as metric_output_tokens,
         sumIf(calls, token_type = 'input') as metric_calls
     from increments
+    {% if is_incremental() %}
+        where point_date >= {{ incremental_window_start('metric_date') }}
+    {% endif %}
     group by metric_date, service_name, provider, model
 
 )

@@ -1,12 +1,25 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete_insert',
+        unique_key='trace_id',
+        order_by='(trace_id, span_id)',
+    )
+}}
+
 {#- Tool-call spans: MCP tools/call, GenAI execute_tool, OpenLLMetry and
     OpenInference tool spans. When both the calling and the serving side of
     one call are traced (an MCP client span with its server span below it),
-    only the outermost tool span counts as a call. -#}
+    only the outermost tool span counts as a call. An incremental run
+    re-classifies the traces touched in its window. -#}
 with
 
 spans as (
 
     select * from {{ ref('int_spans_deduplicated') }}
+    {% if is_incremental() %}
+        where trace_id in ({{ touched_traces('span_date') }})
+    {% endif %}
 
 ),
 

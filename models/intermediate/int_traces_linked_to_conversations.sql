@@ -1,16 +1,48 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete_insert',
+        unique_key='trace_id',
+        order_by='(trace_id)',
+    )
+}}
+
 {#- The conversation each trace belongs to: the id carried by its spans,
-    else by its application logs (LibreChat puts conversationId in logs). -#}
+    else by its application logs (LibreChat puts conversationId in logs).
+    An incremental run re-links the traces with spans or logs in its window. -#}
 with
+
+{% if is_incremental() %}
+touched as (
+
+    {{ touched_traces('first_seen_date') }}
+    union distinct
+    select trace_id
+    from {{ ref('stg_otel__logs') }}
+    where
+        log_date >= {{ incremental_window_start('first_seen_date') }}
+        and trace_id is not null
+
+),
+{% endif %}
 
 spans as (
 
     select * from {{ ref('int_spans_deduplicated') }}
+    {% if is_incremental() %}
+        where trace_id in (select trace_id from touched)
+    {% endif %}
 
 ),
 
 logs as (
 
     select * from {{ ref('stg_otel__logs') }}
+    where
+        trace_id is not null
+        {% if is_incremental() %}
+            and trace_id in (select trace_id from touched)
+        {% endif %}
 
 ),
 
@@ -19,7 +51,8 @@ ids_from_spans as (
     select
         trace_id,
         min(conversation_id) as conversation_id,
-        min(user_id) as user_id
+        min(user_id) as user_id,
+        min(span_date) as first_seen_date
     from spans
     group by trace_id
 
@@ -30,9 +63,9 @@ ids_from_logs as (
     select
         trace_id,
         min(conversation_id) as conversation_id,
-        min(user_id) as user_id
+        min(user_id) as user_id,
+        min(log_date) as first_seen_date
     from logs
-    where trace_id is not null
     group by trace_id
 
 ),
@@ -40,9 +73,13 @@ ids_from_logs as (
 linked as (
 
     select
-        coalesce(ids_from_spans.trace_id, ids_from_logs.trace_id) as trace_id,
+        cast(coalesce(ids_from_spans.trace_id, ids_from_logs.trace_id) as String) as trace_id,
         coalesce(ids_from_spans.conversation_id, ids_from_logs.conversation_id) as conversation_id,
-        coalesce(ids_from_spans.user_id, ids_from_logs.user_id) as user_id
+        coalesce(ids_from_spans.user_id, ids_from_logs.user_id) as user_id,
+        least(
+            coalesce(ids_from_spans.first_seen_date, ids_from_logs.first_seen_date),
+            coalesce(ids_from_logs.first_seen_date, ids_from_spans.first_seen_date)
+        ) as first_seen_date
     from ids_from_spans
     full outer join ids_from_logs on ids_from_spans.trace_id = ids_from_logs.trace_id
     settings join_use_nulls = 1

@@ -1,33 +1,67 @@
 {{
     config(
-        materialized='table',
+        materialized='incremental',
+        incremental_strategy='delete_insert',
+        unique_key='conversation_id',
         order_by='(conversation_id)',
     )
 }}
 
 {#- One row per conversation (LibreChat conversationId, gen_ai.conversation.id,
-    session ids). Rebuilt whole each run: a conversation can span many days,
-    so a day-partitioned incremental would split or miss its late turns. -#}
+    session ids). A conversation can span many days: an incremental run
+    recomputes the conversations its touched traces and token logs belong to,
+    each from all of its calls, traces and logs. -#}
 with
+
+-- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('int_traces_linked_to_conversations') }}
+{% if is_incremental() %}
+touched as (
+
+    select conversation_id
+    from {{ ref('int_traces_linked_to_conversations') }}
+    where
+        trace_id in ({{ touched_traces('toDate(last_seen_at)') }})
+        and conversation_id is not null
+    union distinct
+    select conversation_id
+    from {{ ref('int_app_token_logs_deduplicated') }}
+    where
+        log_date >= {{ incremental_window_start('toDate(last_seen_at)') }}
+        and conversation_id is not null
+
+),
+{% endif %}
 
 calls as (
 
     select * from {{ ref('fct_llm_calls') }}
-    where conversation_id is not null
+    where
+        conversation_id is not null
+        {% if is_incremental() %}
+            and conversation_id in (select conversation_id from touched)
+        {% endif %}
 
 ),
 
 traces as (
 
     select * from {{ ref('fct_traces') }}
-    where conversation_id is not null
+    where
+        conversation_id is not null
+        {% if is_incremental() %}
+            and conversation_id in (select conversation_id from touched)
+        {% endif %}
 
 ),
 
 token_logs as (
 
     select * from {{ ref('int_app_token_logs_deduplicated') }}
-    where conversation_id is not null
+    where
+        conversation_id is not null
+        {% if is_incremental() %}
+            and conversation_id in (select conversation_id from touched)
+        {% endif %}
 
 ),
 

@@ -1,20 +1,23 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='insert_overwrite',
+        incremental_strategy='delete_insert',
+        unique_key='trace_id',
         partition_by='call_date',
         order_by='(call_date, service_name, trace_id, call_id)',
     )
 }}
 
-{#- One row per leaf LLM call (deduplicated, umbrella spans excluded). -#}
+{#- One row per leaf LLM call (deduplicated, umbrella spans excluded). An
+    incremental run replaces the calls of the traces touched in its window. -#}
 with
 
+-- depends_on: {{ ref('int_spans_deduplicated') }}
 calls as (
 
     select * from {{ ref('int_llm_calls_priced') }}
     {% if is_incremental() %}
-        where span_date >= {{ incremental_window_start('call_date') }}
+        where trace_id in ({{ touched_traces('call_date') }})
     {% endif %}
 
 ),
@@ -22,6 +25,9 @@ calls as (
 trace_conversations as (
 
     select * from {{ ref('int_traces_linked_to_conversations') }}
+    {% if is_incremental() %}
+        where trace_id in ({{ touched_traces('call_date') }})
+    {% endif %}
 
 ),
 

@@ -1,22 +1,33 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='insert_overwrite',
+        incremental_strategy='delete_insert',
+        unique_key='trace_id',
         partition_by='trace_date',
         order_by='(trace_date, root_service_name, trace_id)',
     )
 }}
 
 {#- One row per trace: its shape, its LLM and tool work, and its span token
-    usage reconciled against the application's own token logs. -#}
+    usage reconciled against the application's own token logs. An
+    incremental run rebuilds the traces touched in its window from all their
+    spans, so a trace crossing midnight or arriving over two runs keeps one
+    row. -#}
 with
+
+{% if is_incremental() %}
+touched as (
+
+    {{ touched_traces('trace_date') }}
+
+),
+{% endif %}
 
 spans as (
 
     select * from {{ ref('int_spans_deduplicated') }}
     {% if is_incremental() %}
-        -- One extra day so traces that started before midnight stay whole.
-        where span_date >= {{ incremental_window_start('trace_date') }} - 1
+        where trace_id in (select trace_id from touched)
     {% endif %}
 
 ),
@@ -24,24 +35,36 @@ spans as (
 calls as (
 
     select * from {{ ref('fct_llm_calls') }}
+    {% if is_incremental() %}
+        where trace_id in (select trace_id from touched)
+    {% endif %}
 
 ),
 
 tool_calls as (
 
     select * from {{ ref('int_tool_calls_classified') }}
+    {% if is_incremental() %}
+        where trace_id in (select trace_id from touched)
+    {% endif %}
 
 ),
 
 token_logs as (
 
     select * from {{ ref('int_app_token_logs_deduplicated') }}
+    {% if is_incremental() %}
+        where trace_id in (select trace_id from touched)
+    {% endif %}
 
 ),
 
 trace_conversations as (
 
     select * from {{ ref('int_traces_linked_to_conversations') }}
+    {% if is_incremental() %}
+        where trace_id in (select trace_id from touched)
+    {% endif %}
 
 ),
 
