@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from llmwh.config import DATASET_KEY
 
 GENERATOR_VERSION = '1.0'
-DATASET = 'generated'          # ResourceAttributes['llmwh.dataset'] on every resource
+DATASET = 'generated'          # ResourceAttributes[DATASET_KEY] on every resource
 FLAVOUR_KEY = 'llmwh.flavour'  # ResourceAttributes key naming the instrumentation flavour
 
 

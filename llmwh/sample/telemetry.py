@@ -5,7 +5,7 @@ with token counts, a trace per user turn, an MCP tool call), OTel GenAI
 semconv v1.26 and v1.27+ spans, OpenLLMetry, OpenInference and LiteLLM proxy
 spans, a rate-limited call, and `gen_ai.client.token.usage` histograms.
 Timestamps sit on the two days before today so retention never drops them.
-Rows carry ResourceAttributes['llmwh.dataset'] = 'sample'.
+Rows carry ResourceAttributes[DATASET_KEY] = 'sample' (llmwh.config).
 """
 
 import json
