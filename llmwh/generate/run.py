@@ -331,8 +331,10 @@ class _Run:
 
     def _record_truth(self, tpl, ids, anchor, replica, state):
         truth, stats, start_ns = self.truth, self.stats, self.start_ns
+        # A trace is exported in several lines (one per service); count traces, as written.
+        written_traces = sum(1 for kept, _ in state.values() if kept)
         for (prefix, conv_index), flavour in tpl.conversations:
-            truth.conversation(prefix + ids[conv_index], flavour, len(tpl.traces))
+            truth.conversation(prefix + ids[conv_index], flavour, written_traces)
         for c in tpl.calls:
             t = c['t'] + anchor
             kept = state[c['trace']][0]
