@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench dashboards clean
 
 setup: $(STAMP) profiles.yml
 
@@ -39,6 +39,11 @@ lint: setup
 # Not a test: loads 1M generated spans (a few minutes); add ARGS='--spans 50000' for a quick run.
 bench: setup
 	$(BIN)/python bench/bench_load_otlp.py $(ARGS)
+
+# Grafana dashboards as code: regenerate dashboards/grafana/json/ (committed;
+# a test fails when it differs from what this generates).
+dashboards: setup
+	$(BIN)/python -m dashboards.build
 
 clean:
 	rm -rf .warehouse $(DEMO_DATA) target logs
