@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint bench dashboards clean
+.PHONY: setup demo test lint bench dashboards bench-dashboards clean
 
 setup: $(STAMP) profiles.yml
 
@@ -44,6 +44,11 @@ bench: setup
 # a test fails when it differs from what this generates).
 dashboards: setup
 	$(BIN)/python -m dashboards.build
+
+# Not a test: every panel query and cookbook query on the warehouse (run `make demo`
+# first, or set LLMWH_TARGET/LLMWH_PATH), median latency per panel over the last 7 days.
+bench-dashboards: setup
+	$(BIN)/python -m dashboards.run_queries --cookbook queries $(ARGS)
 
 clean:
 	rm -rf .warehouse $(DEMO_DATA) target logs
