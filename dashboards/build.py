@@ -7,8 +7,9 @@ dashboards/grafana/json/ (provisioned by dashboards/grafana/provisioning/);
 Every panel reads the marts in database `llm` (fct_llm_calls, fct_traces,
 fct_conversations, fct_model_daily, dim_models) through the official
 ClickHouse plugin (grafana-clickhouse-datasource) in SQL mode. Time ranges
-and filters use the plugin's macros: `$__dateTimeFilter(date, time)` on the
-partitioned marts, `$__dateFilter` on fct_model_daily, `$__fromTime` /
+and filters use the plugin's macros: `$__dateTimeFilter(date, time)` (or
+`$__dateFilter(date) AND $__timeFilter(time)`) on the partitioned marts,
+`$__dateFilter` on fct_model_daily, `$__fromTime` /
 `$__toTime` for conversations, `$__timeInterval(col)` to bucket time series,
 and `$__conditionalAll(cond, $var)` so that "All" costs nothing.
 """
@@ -73,7 +74,7 @@ DAILY_WHERE = ("$__dateFilter(call_date)\n"
                "  AND $__conditionalAll(provider IN (${provider:singlequote}), $provider)\n"
                "  AND $__conditionalAll(model IN (${model:singlequote}), $model)")
 # Traces that have a call matching the filters (the calls mart carries provider and model).
-TRACES_WHERE = (f"$__dateTimeFilter(trace_date, started_at)\n"
+TRACES_WHERE = (f"$__dateFilter(trace_date) AND $__timeFilter(started_at)\n"
                 f"  AND trace_id IN (\n"
                 f"    SELECT trace_id FROM {MARTS}.fct_llm_calls\n"
                 f"    WHERE $__dateTimeFilter(call_date, started_at)\n"
