@@ -63,7 +63,7 @@ class Query(cogbuilder.Builder[ClickHouseQuery]):
 
 
 # Filters shared by the panels. "All" (or nothing) selected turns each into 1=1.
-def call_filters(provider='provider', model='model', service='service_name'):
+def call_filters(provider='provider', model='model_family', service='service_name'):
     return (f"$__conditionalAll(coalesce({provider}, '') IN (${{provider:singlequote}}), $provider)\n"
             f"  AND $__conditionalAll(coalesce({model}, '') IN (${{model:singlequote}}), $model)\n"
             f"  AND $__conditionalAll({service} IN (${{service:singlequote}}), $service)")
@@ -72,7 +72,7 @@ def call_filters(provider='provider', model='model', service='service_name'):
 CALLS_WHERE = f"$__dateTimeFilter(call_date, started_at)\n  AND {call_filters()}"
 DAILY_WHERE = ("$__dateFilter(call_date)\n"
                "  AND $__conditionalAll(provider IN (${provider:singlequote}), $provider)\n"
-               "  AND $__conditionalAll(model IN (${model:singlequote}), $model)")
+               "  AND $__conditionalAll(model_family IN (${model:singlequote}), $model)")
 # Traces that have a call matching the filters (the calls mart carries provider and model).
 TRACES_WHERE = (f"$__dateFilter(trace_date) AND $__timeFilter(started_at)\n"
                 f"  AND trace_id IN (\n"
@@ -109,7 +109,7 @@ SELECT DISTINCT provider FROM {MARTS}.fct_model_daily
 WHERE $__dateFilter(call_date)
 ORDER BY provider"""),
         query_variable('model', 'Model', f"""
-SELECT DISTINCT model FROM {MARTS}.fct_model_daily
+SELECT DISTINCT model_family AS model FROM {MARTS}.fct_model_daily
 WHERE $__dateFilter(call_date)
   AND $__conditionalAll(provider IN (${{provider:singlequote}}), $provider)
 ORDER BY model"""),
@@ -250,7 +250,7 @@ FROM {m}.fct_llm_calls
 WHERE {CALLS_WHERE}""", 'short'),
         row('Spend over time'),
         series_panel('Spend by day and model', 'Daily spend per model family (priced calls only).', f"""
-SELECT toDateTime(call_date) AS time, coalesce(model, '') AS model, sum(cost_usd) AS spend
+SELECT toDateTime(call_date) AS time, coalesce(model_family, '') AS model, sum(cost_usd) AS spend
 FROM {m}.fct_llm_calls
 WHERE {CALLS_WHERE}
 GROUP BY time, model
@@ -303,7 +303,7 @@ LIMIT 20""", w=12, units={'spend_usd': 'currencyUSD'}),
                     'self-hosted) or no usage; calls without usage have unknown tokens.', f"""
 SELECT
     coalesce(provider, '') AS provider,
-    coalesce(model, '') AS model,
+    coalesce(model_family, '') AS model,
     count() AS calls,
     sum(cost_usd) AS spend_usd,
     countIf(NOT is_priced) AS unpriced_calls,
@@ -353,7 +353,7 @@ FROM {m}.fct_llm_calls
 WHERE {CALLS_WHERE}""", 'percentunit'),
         row('Traffic'),
         series_panel('Calls by model', 'Calls per time bucket and model family.', f"""
-SELECT $__timeInterval(started_at) AS time, coalesce(model, '') AS model, count() AS calls
+SELECT $__timeInterval(started_at) AS time, coalesce(model_family, '') AS model, count() AS calls
 FROM {m}.fct_llm_calls
 WHERE {CALLS_WHERE}
 GROUP BY time, model
@@ -361,7 +361,7 @@ ORDER BY time""", 'short', bars=True, stacked=True),
         series_panel('Output tokens per second by model', 'Throughput of successful calls with usage.', f"""
 SELECT
     $__timeInterval(started_at) AS time,
-    coalesce(model, '') AS model,
+    coalesce(model_family, '') AS model,
     sumIf(output_tokens, output_tokens IS NOT NULL AND NOT is_error)
     / nullIf(sumIf(duration_ms, output_tokens IS NOT NULL AND NOT is_error) / 1000, 0) AS tokens_per_second
 FROM {m}.fct_llm_calls
@@ -384,7 +384,7 @@ ORDER BY time""", 'short', bars=True, stacked=True),
                      'report cache reads.', f"""
 SELECT
     $__timeInterval(started_at) AS time,
-    coalesce(model, '') AS model,
+    coalesce(model_family, '') AS model,
     sumIf(cache_read_tokens, cache_read_tokens IS NOT NULL)
     / nullIf(sumIf(input_tokens, cache_read_tokens IS NOT NULL), 0) AS cache_hit_share
 FROM {m}.fct_llm_calls
@@ -396,7 +396,7 @@ ORDER BY time""", 'percentunit'),
                     '(not averages of daily percentiles).', f"""
 SELECT
     coalesce(provider, '') AS provider,
-    coalesce(model, '') AS model,
+    coalesce(model_family, '') AS model,
     count() AS calls,
     quantile(0.5)(duration_ms) AS p50_ms,
     quantile(0.95)(duration_ms) AS p95_ms,
@@ -412,13 +412,13 @@ GROUP BY provider, model
 ORDER BY calls DESC""", units={c: 'ms' for c in ('p50_ms', 'p95_ms', 'p99_ms', 'ttft_p50_ms', 'ttft_p95_ms',
                                                   'ttft_p99_ms')}),
         series_panel('p95 latency by model', '95th percentile call duration per bucket.', f"""
-SELECT $__timeInterval(started_at) AS time, coalesce(model, '') AS model, quantile(0.95)(duration_ms) AS p95_ms
+SELECT $__timeInterval(started_at) AS time, coalesce(model_family, '') AS model, quantile(0.95)(duration_ms) AS p95_ms
 FROM {m}.fct_llm_calls
 WHERE {CALLS_WHERE}
 GROUP BY time, model
 ORDER BY time""", 'ms'),
         series_panel('p95 time to first token by model', 'Streamed calls that report TTFT.', f"""
-SELECT $__timeInterval(started_at) AS time, coalesce(model, '') AS model, quantile(0.95)(ttft_ms) AS p95_ttft_ms
+SELECT $__timeInterval(started_at) AS time, coalesce(model_family, '') AS model, quantile(0.95)(ttft_ms) AS p95_ttft_ms
 FROM {m}.fct_llm_calls
 WHERE {CALLS_WHERE} AND ttft_ms IS NOT NULL
 GROUP BY time, model
@@ -443,7 +443,7 @@ ORDER BY time""", 'percentunit', bars=True, stacked=True),
 SELECT
     coalesce(error_type, '') AS error_type,
     coalesce(provider, '') AS provider,
-    coalesce(model, '') AS model,
+    coalesce(model_family, '') AS model,
     count() AS errors,
     uniqExact(service_name) AS services,
     max(started_at) AS last_seen
@@ -467,7 +467,7 @@ def reconciliation_dashboard():
                     '/d/llm-reconciliation/llm-reconciliation?' + drill)
     drill_where = ("(${drill_day:singlequote} = '' OR call_date = toDateOrNull(${drill_day:singlequote}))\n"
                    "  AND (${drill_provider:singlequote} = '' OR coalesce(provider, '') = ${drill_provider:singlequote})\n"
-                   "  AND (${drill_model:singlequote} = '' OR coalesce(model, '') = ${drill_model:singlequote})")
+                   "  AND (${drill_model:singlequote} = '' OR coalesce(model_family, '') = ${drill_model:singlequote})")
     items = [
         row('Status'),
         series_panel('Model-days by reconciliation status', 'Span tokens vs gen_ai.client.token.usage '
@@ -489,7 +489,7 @@ ORDER BY time""", 'short', bars=True, stacked=True),
 SELECT
     toString(call_date) AS day,
     provider,
-    model,
+    model_family AS model,
     calls,
     reconciliation_status,
     billing_reconciliation_status,
@@ -542,7 +542,7 @@ LEFT JOIN (
 ORDER BY day DESC""", w=12, h=9),
         series_panel('Implied sampling ratio by model', 'Span calls / metric calls where the metrics saw '
                      'more calls than the spans (head sampling).', f"""
-SELECT toDateTime(call_date) AS time, model, implied_sampling_ratio
+SELECT toDateTime(call_date) AS time, model_family AS model, implied_sampling_ratio
 FROM {m}.fct_model_daily
 WHERE {DAILY_WHERE} AND implied_sampling_ratio IS NOT NULL
 ORDER BY time""", 'percentunit', w=12, h=9),
@@ -556,7 +556,7 @@ SELECT
     call_id,
     service_name,
     coalesce(provider, '') AS provider,
-    coalesce(model, '') AS model,
+    coalesce(model_family, '') AS model,
     usage_source,
     input_tokens,
     output_tokens,
@@ -702,7 +702,7 @@ SELECT
     output_tokens,
     cost_usd,
     reconciliation_status,
-    arrayStringConcat(models, ', ') AS models,
+    arrayStringConcat(model_ids, ', ') AS models,
     first_seen_at,
     last_seen_at
 FROM {m}.fct_conversations

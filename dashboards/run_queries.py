@@ -127,7 +127,7 @@ class Runner:
 
 def selected_values(runner: Runner, dashboard: dict) -> dict:
     """The filter variables set to the (provider, model, service) with the most calls: a non-All selection."""
-    top = runner.run(f"SELECT coalesce(provider, '') AS provider, coalesce(model, '') AS model, "
+    top = runner.run(f"SELECT coalesce(provider, '') AS provider, coalesce(model_family, '') AS model, "
                      f"service_name AS service, count() AS n FROM llm.fct_llm_calls "
                      f"WHERE started_at >= {plugin_macros.date_time(runner.time_from)} "
                      f"GROUP BY provider, model, service ORDER BY n DESC, provider, model, service LIMIT 1")

@@ -18,7 +18,7 @@ priced_calls as (
     select
         calls.call_id as call_id,
         calls.provider as provider,
-        calls.model as model,
+        calls.model_family as model,
         calls.cost_usd as call_cost_usd,
         calls.input_tokens as call_input_tokens,
         coalesce(calls.cache_read_tokens, 0) as read_tokens,

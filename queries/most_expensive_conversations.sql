@@ -45,7 +45,7 @@ select
     conversations.tool_calls as tool_calls,
     conversations.input_tokens as input_tokens,
     conversations.output_tokens as output_tokens,
-    conversations.models as models,
+    conversations.model_ids as model_ids,
     conversations.reconciliation_status as reconciliation_status,
     conversations.first_seen_at as first_seen_at,
     conversations.last_seen_at as last_seen_at,

@@ -22,7 +22,7 @@ calls as (
     select
         call_id,
         provider,
-        model,
+        model_family as model,
         priced_model,
         started_at,
         cost_usd,

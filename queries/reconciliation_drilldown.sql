@@ -19,7 +19,7 @@ picked as (
     select
         call_date as day,
         provider,
-        model
+        model_family as model
     from llm.fct_model_daily
     where call_date >= today() - 7
     order by
@@ -36,7 +36,7 @@ model_day as (
     select
         daily.call_date as day,
         daily.provider as provider,
-        daily.model as model,
+        daily.model_family as model,
         daily.calls as day_calls,
         daily.reconciliation_status as day_status,
         daily.billing_reconciliation_status as day_billing_status,
@@ -49,7 +49,7 @@ model_day as (
         on
             daily.call_date = picked.day
             and daily.provider = picked.provider
-            and daily.model = picked.model
+            and daily.model_family = picked.model
 
 )
 
@@ -81,7 +81,7 @@ inner join model_day
     on
         calls.call_date = model_day.day
         and coalesce(calls.provider, '') = model_day.provider
-        and coalesce(calls.model, '') = model_day.model
+        and coalesce(calls.model_family, '') = model_day.model
 left join llm.fct_traces as traces on calls.trace_id = traces.trace_id
 order by calls.started_at
 settings join_use_nulls = 1;
