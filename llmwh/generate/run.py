@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 from llmwh import __version__
 from llmwh.errors import LlmwhError
@@ -64,7 +64,7 @@ def units_from(conversations: Optional[int] = None, scale: Optional[float] = Non
     return conversations
 
 
-def parse_faults(faults_arg, no_fault) -> frozenset:
+def parse_faults(faults_arg: Optional[str], no_fault: Sequence[str] = ()) -> frozenset:
     names = set(FAULTS)
     if faults_arg is not None:
         text = faults_arg.strip()
