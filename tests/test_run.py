@@ -26,7 +26,7 @@ def _mart_rows(env) -> dict:
 
 def _runs(env) -> list:
     out = llmwh('sql', 'select run_id, status, exit_code, models_built, rows, freshness, tests_run, '
-                'tests_failed, failures from otel.llmwh_runs order by started_at', '--format', 'json',
+                'tests_failed, failures, failed_checks from otel.llmwh_runs order by started_at', '--format', 'json',
                 env_extra=env, check=True).stdout
     return [json.loads(line) for line in out.splitlines()]
 
@@ -65,9 +65,13 @@ def runs(tmp_path_factory, profiles_dir):
 
 
 def test_two_runs_in_a_row_succeed(runs):
+    from llmwh.run.checks import load_suites
+    expectations = sum(len(s['expectations']) for s in load_suites())
     for proc in (runs['first'], runs['second']):
         assert proc.returncode == ExitCode.OK, proc.stdout + proc.stderr
         assert ': success in ' in proc.stdout
+        # The great-expectations checkpoint ran on the marts.
+        assert f'checks: {expectations} run, 0 failed' in proc.stdout
 
 
 def test_the_second_run_does_no_duplicate_work(runs):
@@ -81,6 +85,7 @@ def test_both_runs_are_recorded(runs):
     for record in recorded:
         assert record['status'] == 'success' and record['exit_code'] == 0
         assert record['models_built'] > 0 and record['tests_run'] > 0 and record['tests_failed'] == 0
+        assert record['failed_checks'] == []
         assert record['failures'] == []
         assert record['rows']['llm.fct_traces'] == runs['after_first']['fct_traces']
         assert record['freshness'] and set(record['freshness'].values()) <= {'pass', 'warn'}
@@ -168,3 +173,35 @@ def test_a_failing_check_names_itself(tmp_path):
     assert record.status == cycle.DATA_QUALITY
     assert record.failed_checks == ['fct_llm_calls.cost_usd >= 0']
     assert 'fct_llm_calls.cost_usd >= 0' in str(record.error())
+
+
+# ------------------------------------------------- the great-expectations checkpoint
+
+def test_the_gx_suites_load_and_name_their_queries_marts():
+    from llmwh.run.checks import default_checks, load_suites
+    suites = {s['name']: s for s in load_suites()}
+    assert set(suites) >= {'fct_llm_calls', 'fct_traces'}
+    for name, spec in suites.items():
+        assert f'llm.{name}' in spec['meta']['query'] and spec['expectations']
+    assert len(default_checks()) == len(suites)
+
+
+def test_a_failing_expectation_names_itself_on_the_warehouse(wh):
+    from llmwh.run.checks import GxSuiteCheck
+    wh.command('create database if not exists gx_test')
+    wh.command('create or replace table gx_test.calls (call_id String, cost_usd Nullable(Float64)) '
+               'engine = MergeTree order by call_id')
+    wh.command("insert into gx_test.calls values ('a', 0.5), ('b', -1), ('c', NULL)")
+    spec = {'name': 'calls', 'meta': {'query': 'select call_id, cost_usd from gx_test.calls'},
+            'expectations': [
+                {'type': 'expect_column_values_to_be_between', 'kwargs': {'column': 'cost_usd', 'min_value': 0}},
+                {'type': 'expect_column_values_to_be_unique', 'kwargs': {'column': 'call_id'}}]}
+    results = GxSuiteCheck(spec)(wh)
+    assert [(r.name, r.success) for r in results] == [
+        ('calls: expect_column_values_to_be_between(cost_usd)', False),
+        ('calls: expect_column_values_to_be_unique(call_id)', True)]
+    assert results[0].detail == '1 of 3 rows unexpected'
+    record = _record()
+    cycle._run_checks(wh, [GxSuiteCheck(spec)], record, lambda *a, **k: None)
+    assert record.exit_code == ExitCode.DATA_QUALITY
+    assert record.failed_checks == ['calls: expect_column_values_to_be_between(cost_usd)']

@@ -286,7 +286,7 @@ def _count_rows(wh, record: RunRecord):
 
 
 def _run_checks(wh, checks: list, record: RunRecord, echo: Echo):
-    failed = []
+    failed, ran = [], 0
     for check in checks:
         try:
             results = check(wh)
@@ -294,6 +294,7 @@ def _run_checks(wh, checks: list, record: RunRecord, echo: Echo):
             record.fail(INFRASTRUCTURE, f'check {getattr(check, "__name__", check)} failed to run: {ex}')
             continue
         for result in results:
+            ran += 1
             record.tests_run += 1
             if not result.success:
                 record.tests_failed += 1
@@ -301,5 +302,6 @@ def _run_checks(wh, checks: list, record: RunRecord, echo: Echo):
                 record.failures.append(f'{result.name}: {result.detail}')
                 echo(f'  check failed: {result.name} {result.detail}', err=True)
     record.failed_checks += failed
+    echo(f'  checks: {ran} run, {len(failed)} failed')
     if failed:
         record.fail(DATA_QUALITY, f'failed checks: {", ".join(failed)}')
