@@ -120,6 +120,6 @@ def test_init_warns_when_configured_retention_differs(warehouse, profiles_dir):
 
 def test_ddl_command_prints_cluster_form():
     out = llmwh('ddl', '--cluster', 'prod', check=True).stdout
-    # + provider_usage/costs and llmwh_loaded_files/quarantine, local and Distributed
-    assert out.count('on cluster `prod`') == 18 + 4 + 4
+    # + provider_usage/costs, llmwh_loaded_files/quarantine and llmwh_runs, local and Distributed
+    assert out.count('on cluster `prod`') == 18 + 4 + 4 + 2
     assert 'ReplicatedMergeTree(' in out and 'Distributed(`prod`' in out
