@@ -34,7 +34,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/sqlfluff lint models tests/dbt
+	$(BIN)/sqlfluff lint models tests/dbt macros queries
 
 # Not a test: loads 1M generated spans (a few minutes); add ARGS='--spans 50000' for a quick run.
 bench: setup

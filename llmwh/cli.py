@@ -165,6 +165,33 @@ def status():
         raise LlmwhError(f'{failures} model(s) did not build in the last dbt run')
 
 
+# ------------------------------------------------------------------ run
+
+@main.command('run')
+@with_target
+@click.option('--lock-file', type=click.Path(dir_okay=False),
+              help='Run lock (default: beside the embedded warehouse, or per target in the project).')
+@click.option('--no-checks', is_flag=True, help='Skip the data-quality checkpoint after dbt build.')
+def run_command(lock_file, no_checks):
+    """One scheduled cycle: lock, dbt source freshness, incremental dbt build, data-quality
+    checks, and a row in otel.llmwh_runs. Exit 0 ok, 3 data-quality failure,
+    4 infrastructure failure, 5 another run holds the lock."""
+    from llmwh.run.checks import default_checks
+    from llmwh.run.cycle import run_cycle
+
+    record = run_cycle(click.get_current_context().obj, lock_file=lock_file,
+                       checks=None if no_checks else default_checks(), echo=click.echo)
+    click.echo(f'Run {record.run_id}: {record.status} in '
+               f'{(record.finished_at - record.started_at).total_seconds():.0f} s; '
+               f'{record.models_built} model(s) built, {record.tests_run} tests/checks, '
+               f'{record.tests_failed} failed')
+    for failure in record.failures:
+        click.echo(f'  {failure}', err=True)
+    error = record.error()
+    if error:
+        raise error
+
+
 # ------------------------------------------------------------------ load
 
 @main.group()

@@ -85,9 +85,9 @@
 {% macro genai_attr(map_column, field) -%}
     {%- set keys = genai_attribute_keys()[field] -%}
     coalesce(
-        {%- for key in keys %}
+    {%- for key in keys %}
         nullIf({{ map_column }}['{{ key }}'], ''){{ ',' if not loop.last }}
-        {%- endfor %}
+    {%- endfor %}
     )
 {%- endmacro %}
 

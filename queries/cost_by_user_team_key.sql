@@ -62,5 +62,5 @@ select
     countIf(not is_priced) as unpriced_calls
 from calls
 group by grouping sets ((team), (api_key), (user))
-order by dimension, cost_usd desc nulls last, value
+order by dimension asc, cost_usd desc nulls last, value asc
 settings join_use_nulls = 1;

@@ -48,7 +48,7 @@ price_at_call as (
     where
         calls.started_at >= prices.valid_from
         and (prices.valid_to is null or calls.started_at < prices.valid_to)
-    order by call_id, prices.provider = calls.provider desc, prices.provider
+    order by call_id asc, prices.provider = calls.provider desc, prices.provider asc
     limit 1 by call_id
 
 ),
@@ -114,4 +114,4 @@ select
     round(sumIf(call_cost_usd, has_previous) - sum(at_previous_usd), 6) as impact_vs_previous_usd
 from per_call
 group by provider, model
-order by impact_vs_previous_usd asc nulls last, cost_usd desc, provider, model;
+order by impact_vs_previous_usd asc nulls last, cost_usd desc, provider asc, model asc;

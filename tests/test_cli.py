@@ -108,8 +108,8 @@ def test_sql_reads_stdin(warehouse, profiles_dir):
 def test_init_twice_reports_existing_tables(warehouse, profiles_dir):
     proc = llmwh('init', '--path', str(warehouse), '--profiles-dir', str(profiles_dir), check=True)
     lines = [line.split() for line in proc.stdout.splitlines()[1:]]
-    # + provider_usage/costs, + llmwh_loaded_files/quarantine
-    assert len(lines) == 9 + 2 + 2 and all(state == 'exists' for _, state in lines)
+    # + provider_usage/costs, + llmwh_loaded_files/quarantine, + llmwh_runs
+    assert len(lines) == 9 + 2 + 2 + 1 and all(state == 'exists' for _, state in lines)
 
 
 def test_init_warns_when_configured_retention_differs(warehouse, profiles_dir):
@@ -120,6 +120,6 @@ def test_init_warns_when_configured_retention_differs(warehouse, profiles_dir):
 
 def test_ddl_command_prints_cluster_form():
     out = llmwh('ddl', '--cluster', 'prod', check=True).stdout
-    # + provider_usage/costs and llmwh_loaded_files/quarantine, local and Distributed
-    assert out.count('on cluster `prod`') == 18 + 4 + 4
+    # + provider_usage/costs, llmwh_loaded_files/quarantine and llmwh_runs, local and Distributed
+    assert out.count('on cluster `prod`') == 18 + 4 + 4 + 2
     assert 'ReplicatedMergeTree(' in out and 'Distributed(`prod`' in out

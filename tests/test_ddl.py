@@ -40,10 +40,10 @@ EXPORTER_INSERTS = {
 ALL_OBJECTS = {'otel_logs', 'otel_traces', 'otel_traces_trace_id_ts', 'otel_traces_trace_id_ts_mv',
                'otel_metrics_gauge', 'otel_metrics_sum', 'otel_metrics_histogram',
                'otel_metrics_exponential_histogram', 'otel_metrics_summary',
-               'provider_usage', 'provider_costs', 'llmwh_loaded_files', 'llmwh_quarantine'}
+               'provider_usage', 'provider_costs', 'llmwh_loaded_files', 'llmwh_quarantine', 'llmwh_runs'}
 STORAGE_TABLES = ALL_OBJECTS - {'otel_traces_trace_id_ts_mv'}
-# `llmwh load otlp` bookkeeping: small, unpartitioned, never expired.
-BOOKKEEPING_TABLES = {'llmwh_loaded_files', 'llmwh_quarantine'}
+# `llmwh load otlp` and `llmwh run` bookkeeping: small, unpartitioned, never expired.
+BOOKKEEPING_TABLES = {'llmwh_loaded_files', 'llmwh_quarantine', 'llmwh_runs'}
 RETENTION = {'default': 30, 'otel_logs': 14, 'otel_metrics_sum': 90}
 
 NOW = datetime.now(timezone.utc).replace(microsecond=123456)
