@@ -27,7 +27,8 @@ ERROR_SERVICE, ERROR_DAY = 'librechat', START + timedelta(days=9)
 
 
 def q(env, sql):
-    out = llmwh('sql', sql, '--format', 'json', env_extra=env, check=True).stdout
+    # `--` ends the options: the alert rules' SQL starts with a `--` comment.
+    out = llmwh('sql', '--format', 'json', '--', sql, env_extra=env, check=True).stdout
     return [json.loads(line) for line in out.splitlines()]
 
 
@@ -200,3 +201,25 @@ def test_no_anomaly_is_invented_beside_the_planted_ones(planted):
         allowed = {service} if r['dimension'] == 'service' else models[service]
         assert r['dimension_value'] in allowed, r
 
+
+# ------------------------------------------------------------------ alert rules
+
+def test_every_alert_rule_query_runs_on_the_warehouse(planted):
+    """Each rule's SQL, macros expanded for an evaluation at the end of the data, runs and gives
+    rows of string labels and one numeric value (what Grafana turns into alert instances)."""
+    from test_alert_rules import clickhouse_queries, expanded
+
+    now = datetime.combine(START + timedelta(days=DAYS), datetime.min.time(), timezone.utc)
+    rows_by_rule = {}
+    for uid, _, time_range, sql in clickhouse_queries():
+        rows = q(planted, expanded(sql, time_range, now))
+        for row in rows:
+            numeric = [k for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            assert len(numeric) == 1, (uid, row)
+            assert all(isinstance(v, str) for k, v in row.items() if k not in numeric), (uid, row)
+        rows_by_rule[uid] = rows
+    # The planted spikes of the last day fire the anomaly rule; the seeded budgets are all there.
+    assert any(r['dimension_value'] == ERROR_SERVICE for r in rows_by_rule['llm-usage-anomaly'])
+    assert len(rows_by_rule['llm-budget-threshold']) == len(q(planted, 'select budget_id from llm.budgets'))
+    assert {r['source_table'] for r in rows_by_rule['llm-ingestion-stopped']} == {
+        'otel_traces', 'otel_logs', 'otel_metrics_histogram'}
