@@ -63,6 +63,8 @@
             'metadata.user_api_key_end_user_id', 'metadata.user_api_key_user_id',
             'ai.telemetry.metadata.userId', 'userId', 'user',
         ],
+        'api_key': ['metadata.user_api_key_alias', 'metadata.user_api_key_hash'],
+        'team': ['metadata.user_api_key_team_alias', 'metadata.user_api_key_team_id'],
         'tool_name': ['gen_ai.tool.name', 'tool.name', 'ai.toolCall.name'],
         'finish_reason': [
             'gen_ai.response.finish_reason', 'llm.response.finish_reason',

@@ -67,7 +67,9 @@ scoped_calls as (
             ('service', toString(service_name)),
             ('model', coalesce(model_family, '')),
             ('provider', coalesce(provider, '')),
-            ('user', coalesce(user_id, ''))
+            ('user', coalesce(user_id, '')),
+            ('team', coalesce(team, '')),
+            ('api_key', coalesce(api_key, ''))
         ]) as scope_key
     from calls
     where

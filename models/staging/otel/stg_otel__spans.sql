@@ -32,6 +32,8 @@ renamed as (
         {{ genai_attr('SpanAttributes', 'conversation_id') }} as conversation_id,
         {{ genai_attr('SpanAttributes', 'session_id') }} as session_id,
         {{ genai_attr('SpanAttributes', 'user_id') }} as user_id,
+        {{ genai_attr('SpanAttributes', 'api_key') }} as api_key,
+        {{ genai_attr('SpanAttributes', 'team') }} as team,
         {{ genai_attr('SpanAttributes', 'tool_name') }} as tool_name,
         nullIf(SpanAttributes['mcp.method.name'], '') as mcp_method,
         coalesce(
