@@ -29,7 +29,9 @@ INPUT = _attr('SpanAttributes', 'gen_ai.usage.input_tokens', 'gen_ai.usage.promp
 OUTPUT = _attr('SpanAttributes', 'gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens',
                'llm.token_count.completion')
 CONVERSATION = _attr('SpanAttributes', 'gen_ai.conversation.id', 'session.id')
-FAMILY = "replaceRegexpOne(replaceRegexpOne(lower(model_raw), '^[a-z0-9_.-]+/', ''), '-(\\\\d{4}-\\\\d{2}-\\\\d{2}|\\\\d{8})$', '')"
+# Model family: without a gateway prefix (openai/...) and a date suffix (-2024-08-06, -20250929).
+FAMILY = ("replaceRegexpOne(replaceRegexpOne(lower(model_raw), '^[a-z0-9_.-]+/', ''), "
+          "'-(\\\\d{4}-\\\\d{2}-\\\\d{2}|\\\\d{8})$', '')")
 
 
 def raw_pass() -> str:

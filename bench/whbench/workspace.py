@@ -91,14 +91,17 @@ class Workspace:
         """Rows of one query (a worker process of its own)."""
         return self.sql([{'kind': 'rows', 'sql': sql}])[0]['rows']
 
-    def dbt_elapsed(self) -> dict:
-        """dbt's own timings of its last invocation (run_results.json): total and per resource type."""
+    def dbt_elapsed(self, slowest: int = 10) -> dict:
+        """dbt's own timings of its last invocation (run_results.json): total, per resource
+        type and the slowest nodes, to tell engine work from dbt's fixed costs."""
         results = json.loads((self.root / 'target' / 'run_results.json').read_text())
-        by_type = {}
+        by_type, nodes = {}, {}
         for node in results['results']:
             kind = node['unique_id'].split('.')[0]
             by_type[kind] = by_type.get(kind, 0.0) + node['execution_time']
-        return {'elapsed': results['elapsed_time'], 'by_resource_type': by_type}
+            nodes[node['unique_id']] = node['execution_time']
+        top = dict(sorted(nodes.items(), key=lambda kv: -kv[1])[:slowest])
+        return {'elapsed': results['elapsed_time'], 'by_resource_type': by_type, 'slowest_nodes': top}
 
     def remove(self):
         shutil.rmtree(self.root, ignore_errors=True)
