@@ -7,7 +7,7 @@ target. A benchmark, not a test: it exits 0 when targets miss, 1 when a step
 fails. Results go to bench/results/<timestamp>.json (or --out).
 
     .venv/bin/python bench/bench_warehouse.py                    # 1M spans
-    .venv/bin/python bench/bench_warehouse.py --spans 200000     # quick: a few minutes
+    .venv/bin/python bench/bench_warehouse.py --spans 200000     # quick: 5-13 minutes here
     .venv/bin/python bench/bench_warehouse.py --spans 10000000   # the full run
 
 The scheduled-run comparison uses a history of --spans / 10 first, then
@@ -17,6 +17,7 @@ grows the same warehouse to --spans; both runs append the same hour of data
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,7 +44,7 @@ def parse_args(argv=None):
     parser.add_argument('--keep', action='store_true', help='keep the workdir (warehouse) afterwards')
     args = parser.parse_args(argv)
     if args.spans < 20_000:
-        parser.error('--spans must be at least 20000 (the base alone is up to a tenth of it)')
+        parser.error('--spans must be at least 20000: the first history is a tenth of it and holds the base')
     return args
 
 
@@ -88,7 +89,7 @@ def main(argv=None) -> int:
     details, lines, error = {}, [], None
     try:
         lines = measure(ws, args, details)
-    except (StepFailed, OSError, KeyError, ValueError) as ex:
+    except (StepFailed, subprocess.SubprocessError, OSError, KeyError, ValueError) as ex:
         error = f'{type(ex).__name__}: {ex}'
         print(f'\nbenchmark step failed: {error}', file=sys.stderr)
     finally:

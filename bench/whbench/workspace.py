@@ -46,6 +46,8 @@ class Workspace:
 
     def __init__(self, root: Optional[str] = None):
         self.root = Path(root or tempfile.mkdtemp(prefix='bench_warehouse_'))
+        # Only a directory this run made is removed at the end, never one it was handed.
+        self.owned = root is None or not self.root.exists()
         self.root.mkdir(parents=True, exist_ok=True)
         self.warehouse = self.root / 'wh'
 
@@ -104,7 +106,8 @@ class Workspace:
         return {'elapsed': results['elapsed_time'], 'by_resource_type': by_type, 'slowest_nodes': top}
 
     def remove(self):
-        shutil.rmtree(self.root, ignore_errors=True)
+        if self.owned:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _peak_rss(rss_file: Optional[Path]) -> Optional[int]:
