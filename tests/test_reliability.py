@@ -101,6 +101,33 @@ PICKED = {
 }
 
 
+def metric_point(provider, model, token_type, start_ns, time_ns, total, count=1):
+    attrs = [kv('gen_ai.operation.name', 'chat'), kv('gen_ai.provider.name', provider),
+             kv('gen_ai.request.model', model), kv('gen_ai.token.type', token_type)]
+    return {'attributes': attrs, 'startTimeUnixNano': str(start_ns), 'timeUnixNano': str(time_ns),
+            'count': str(count), 'sum': total, 'bucketCounts': [str(count), '0'], 'explicitBounds': [10000]}
+
+
+def token_usage(temporality, *points):
+    return {'resourceMetrics': [{
+        'resource': {'attributes': [kv('service.name', 'metric-dup-app')]},
+        'scopeMetrics': [{'scope': {'name': 'opentelemetry.instrumentation.genai'}, 'metrics': [
+            {'name': 'gen_ai.client.token.usage', 'unit': '{token}',
+             'histogram': {'aggregationTemporality': temporality, 'dataPoints': list(points)}}]}]}]}
+
+
+# A delta point retried by the collector (the identical line twice), and a
+# cumulative series whose second point is retried: 1000 + 200 delta tokens
+# for openai, 250 cumulative input tokens for anthropic.
+MINUTE = 60 * 10**9
+DELTA_INPUT = token_usage(1, metric_point('openai', 'gpt-4o', 'input', BASE_NS, BASE_NS + MINUTE, 1000))
+DELTA_OUTPUT = token_usage(1, metric_point('openai', 'gpt-4o', 'output', BASE_NS, BASE_NS + MINUTE, 200))
+CUMULATIVE_1 = token_usage(2, metric_point('anthropic', 'claude-sonnet-4-5', 'input', BASE_NS, BASE_NS + MINUTE, 100))
+CUMULATIVE_2 = token_usage(2, metric_point('anthropic', 'claude-sonnet-4-5', 'input', BASE_NS,
+                                           BASE_NS + 2 * MINUTE, 250, count=2))
+METRICS = [DELTA_INPUT, DELTA_OUTPUT, CUMULATIVE_1, CUMULATIVE_2, DELTA_INPUT, CUMULATIVE_2]
+
+
 def valid_count(value):
     return bool(re.fullmatch(r'0*[0-9]{1,12}', value))
 
@@ -126,9 +153,11 @@ def hostile(tmp_path_factory, profiles_dir):
     requests.append({'resourceSpans': [resource_spans('hostile-app', picked[-2:-1])]})
     path = tmp / 'hostile_traces.jsonl'
     path.write_text(''.join(json.dumps(r) + '\n' for r in requests))
+    metrics = tmp / 'duplicate_metrics.jsonl'
+    metrics.write_text(''.join(json.dumps(r) + '\n' for r in METRICS))
     llmwh('init', env_extra=env, check=True)
     llmwh('load', 'sample', env_extra=env, check=True)
-    llmwh('load', 'otlp', str(path), env_extra=env, check=True)
+    llmwh('load', 'otlp', str(path), str(metrics), env_extra=env, check=True)
     build = dbt('build', env_extra=env)
     invalid = {c: sum(1 for _, tokens, _ in batch if tokens.get(c, '') != '' and not valid_count(tokens[c]))
                for c in TOKEN_COLUMNS}
@@ -184,3 +213,14 @@ def test_duplicate_span_deliveries_are_counted(hostile):
     raw = q(env, "select count() - uniqExact(toDate(Timestamp), TraceId, SpanId) as n from otel.otel_traces")
     assert int(rows[0]['n']) == int(raw[0]['n']) > 0
 
+
+def test_a_retried_metric_point_counts_once(hostile):
+    env, _, _ = hostile
+    rows = q(env, "select provider, sum(metric_input_tokens) as input, sum(metric_output_tokens) as output, "
+                  "sum(metric_calls) as calls from llm_intermediate.int_token_usage_metrics_summed_to_days "
+                  "where service_name = 'metric-dup-app' group by provider order by provider")
+    assert [(r['provider'], r['input'], r['output'], r['calls']) for r in rows] == [
+        ('anthropic', 250, 0, 2), ('openai', 1000, 200, 1)]
+    dropped = q(env, "select sum(issue_rows) as n from llm.fct_data_quality_issues "
+                     "where source_table = 'otel_metrics_histogram' and rule_name = 'duplicate_delivery'")
+    assert int(dropped[0]['n']) == 2

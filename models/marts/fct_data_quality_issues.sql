@@ -8,7 +8,7 @@
     value in or dropped, with a few example ids. Every rule that nulls or
     drops a value reports here: token counts that are not valid counts
     (parse_token_count) and duplicate deliveries removed by deduplication
-    (spans, token logs).
+    (spans, token logs, token-usage metric points).
     A warn-severity dbt test (assert_no_data_quality_issues) surfaces it on
     every build without failing it. -#}
 with
@@ -22,6 +22,13 @@ spans as (
 logs as (
 
     select * from {{ ref('stg_otel__logs') }}
+
+),
+
+token_usage_points as (
+
+    select * from {{ ref('stg_otel__metrics_histogram') }}
+    where metric_name = 'gen_ai.client.token.usage'
 
 ),
 
@@ -80,6 +87,22 @@ duplicate_token_logs as (
 
 ),
 
+-- int_token_usage_metrics_summed_to_days keeps one point per series, time
+-- and start time.
+duplicate_metric_points as (
+
+    select
+        point_date as issue_date,
+        'otel_metrics_histogram' as source_table,
+        'duplicate_delivery' as rule_name,
+        toString(series_id) as example_id,
+        toUInt64(count() - 1) as dropped_rows
+    from token_usage_points
+    group by point_date, series_id, point_time, start_time
+    having count() > 1
+
+),
+
 issues as (
 
     select
@@ -95,6 +118,8 @@ issues as (
     select * from duplicate_spans
     union all
     select * from duplicate_token_logs
+    union all
+    select * from duplicate_metric_points
 
 ),
 
