@@ -177,16 +177,10 @@ class _Run:
         seed = opts.seed
         self.skew = dict(CLOCK_SKEW_NS) if 'clock_skew' in faults else {}
         resources = {name: resource_attributes(name) for name in SERVICES}
-        # Ids also depend on the days generated: a later run (same seed, another
-        # --start or --days) must not reuse the span, trace and conversation ids
-        # of an earlier one loaded into the same warehouse.
-        id_seed = f'{seed}:{opts.start:%Y-%m-%d}:{opts.days}'
-        self.sdk = SdkTelemetry(f'{id_seed}:ids', resources, self.skew)
-        self.ctx = Ctx(self.sdk, random.Random(f'{seed}:scenario'), faults, random.Random(f'{seed}:faults'),
-                       id_rng=random.Random(f'{id_seed}:scenario-ids'))
+        self.sdk = SdkTelemetry(f'{seed}:ids', resources, self.skew)
+        self.ctx = Ctx(self.sdk, random.Random(f'{seed}:scenario'), faults, random.Random(f'{seed}:faults'))
         self.times = _Seasonal(random.Random(f'{seed}:time'), self.start_ns, opts.days)
         self.rng_rep, self.rng_late = random.Random(f'{seed}:replicate'), random.Random(f'{seed}:late')
-        self.rng_rep_ids = random.Random(f'{id_seed}:replicate-ids')
         metric_services = {s.name: {'temporality': s.metrics, 'scope': s.metric_scope, 'counters': s.counters}
                            for s in SERVICES.values() if s.metrics}
         self.meters = MetricsEmitter(metric_services, resources, self.skew)
@@ -290,7 +284,7 @@ class _Run:
             else:
                 tpl, anchor = self.templates[self.rep_templates[ri]], self.rep_anchors[ri]
                 ri += 1
-                yield tpl, anchor, fresh_ids(tpl, self.rng_rep_ids), True
+                yield tpl, anchor, fresh_ids(tpl, self.rng_rep), True
 
     def _flush_metrics(self, upto: int):
         """Record the calls of every complete interval before `upto` and collect their points."""

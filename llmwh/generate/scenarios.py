@@ -31,7 +31,6 @@ Flavours (ResourceAttributes['llmwh.flavour']):
 import hashlib
 import json
 import math
-import random
 
 from llmwh.generate.catalog import (
     DATED_REQUESTS, FAULT_RATES, FINE_TUNED, LITELLM_KEYS, MODELS, SELF_HOSTED, Model,
@@ -91,11 +90,8 @@ class Call(dict):
 class Ctx:
     """What a flavour function needs: the SDK, a seeded rng, the faults, and recorders."""
 
-    def __init__(self, sdk, rng, faults, fault_rng, id_rng=None):
+    def __init__(self, sdk, rng, faults, fault_rng):
         self.sdk, self.rng, self.faults, self.fault_rng = sdk, rng, faults, fault_rng
-        # Ids mix in their own rng, seeded with what changes the data (see run.py);
-        # they still draw from rng, so the scenarios a seed gives stay the same.
-        self.id_rng = id_rng or random.Random(0)
         self.seq = {}
         self.reset(0)
 
@@ -108,12 +104,12 @@ class Ctx:
 
     # ids that replication must renew (besides SDK trace/span ids)
     def hexid(self, n, prefix=''):
-        value = f'{self.rng.getrandbits(4 * n) ^ self.id_rng.getrandbits(4 * n):0{n}x}'
+        value = f'{self.rng.getrandbits(4 * n):0{n}x}'
         self.ids.append(value)
         return prefix + value
 
     def uuid(self):
-        h = f'{self.rng.getrandbits(128) ^ self.id_rng.getrandbits(128):032x}'
+        h = f'{self.rng.getrandbits(128):032x}'
         value = f'{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}'
         self.ids.append(value)
         return value
