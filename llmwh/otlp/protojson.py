@@ -87,7 +87,7 @@ class Field:
         self.repeated = fd.is_repeated
         self.oneof = fd.containing_oneof.name if fd.containing_oneof is not None else None
         self.lo = self.hi = self.enum = self.enum_name = self.msg = self.size = None
-        self.read: Optional[Callable] = None   # set by Message.__init__ / the fast mapping
+        self.read: Optional[Callable] = None   # (value, field, depth, state) -> value; set by Message
         t = fd.type
         if t in _INT_RANGES:
             bits = _INT_RANGES[t]
@@ -126,7 +126,7 @@ class Message:
         self.reader: Callable = read_message
         for fd in descriptor.fields:
             f = Field(fd, messages)
-            f.read = _READERS[MESSAGE if f.kind == MESSAGE else 'scalar'] if not f.repeated else read_list
+            f.read = read_list if f.repeated else read_submessage if f.kind == MESSAGE else read_scalar
             self.by_name[fd.name] = f
         # json_format looks a key up by JSON name first, then by proto name.
         self.fields.update((f.name, f) for f in self.by_name.values())
@@ -342,5 +342,3 @@ def read_scalar(value, f: Field, depth: int, st: State):
         return read_hex_id(value, f)
     return read_bytes(value)
 
-
-_READERS = {MESSAGE: read_submessage, 'scalar': read_scalar}

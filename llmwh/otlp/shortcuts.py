@@ -19,6 +19,7 @@ from llmwh.otlp.mapping import SPAN_KINDS, STATUS_CODES, json_string, duration_n
 from llmwh.otlp.protojson import UNPAIRED_SURROGATE
 
 _U32, _U64, _I32, _I64 = 1 << 32, 1 << 64, 1 << 31, 1 << 63
+_F64_EXACT = 1 << 53   # integers a double holds exactly
 _SPAN_KIND_NUMBERS = {v.name: v.number for v in Span.SpanKind.DESCRIPTOR.values}
 _STATUS_NUMBERS = {v.name: v.number for v in Status.StatusCode.DESCRIPTOR.values}
 _SPAN_KEYS = frozenset([
@@ -72,14 +73,17 @@ def scalar_text(key: str, x):
             return x
     elif key == 'intValue':
         if t is str:
-            # Canonical decimal text is its own AsString.
-            if x.isdigit() and x.isascii() and len(x) < 19 and (x[0] != '0' or len(x) == 1):
+            # Canonical decimal text (no sign, no leading zero, < 19 digits) is its own AsString.
+            digits = x[1:] if x[:1] == '-' else x
+            if digits.isdigit() and digits.isascii() and len(digits) < 19 and (digits[0] != '0' or x == '0'):
                 return x
         elif t is int and -_I64 <= x < _I64:
             return str(x)
     elif key == 'doubleValue':
         if t is float and x - x == 0.0:
             return double_text(x)
+        if t is int and -_F64_EXACT <= x <= _F64_EXACT:
+            return double_text(float(x))
     elif key == 'boolValue':
         if t is bool:
             return 'true' if x else 'false'
@@ -257,7 +261,8 @@ def _links(links):
         get = link.get
         trace_id, span_id, state = _hex_id(get('traceId', ''), 16), _hex_id(get('spanId', ''), 8), get('traceState', '')
         attrs = _map(get('attributes'))
-        if trace_id is None or span_id is None or attrs is None or not _plain(state) or not _counts_ok(link, _LINK_COUNTS):
+        if (trace_id is None or span_id is None or attrs is None or not _plain(state)
+                or not _counts_ok(link, _LINK_COUNTS)):
             return None
         trace_ids.append(trace_id)
         span_ids.append(span_id)
@@ -316,8 +321,7 @@ def span_row(js):
     if (ids is None or times is None or kind is None or not _plain(name) or not _plain(state)
             or not _SPAN_USUAL.issuperset(js) and not _counts_ok(js, _SPAN_COUNTS)):
         return None
-    attrs, status, events, links = get('attributes'), _status(get('status')), get('events'), get('links')
-    attrs = {} if attrs is None else _map(attrs)
+    attrs, status, events, links = _map(get('attributes')), _status(get('status')), get('events'), get('links')
     events = ([], [], []) if events is None or events == _NO_ITEMS else _events(events)
     links = ([], [], [], []) if links is None or links == _NO_ITEMS else _links(links)
     if attrs is None or status is None or events is None or links is None:
@@ -345,8 +349,8 @@ def log_row(js):
         return None
     get = js.get
     ids, times = _record_ids(get), _times(get('timeUnixNano', 0), get('observedTimeUnixNano', 0))
-    severity, text, event = _enum(get('severityNumber', 0), _SEVERITY_NUMBERS), get('severityText', ''), get('eventName', '')
-    flags, attrs = get('flags', 0), _map(get('attributes'))
+    severity, flags, attrs = _enum(get('severityNumber', 0), _SEVERITY_NUMBERS), get('flags', 0), _map(get('attributes'))
+    text, event = get('severityText', ''), get('eventName', '')
     if (ids is None or times is None or severity is None or attrs is None or not _u32_ok(flags)
             or not _u32_ok(get('droppedAttributesCount', 0)) or not _plain(text) or not _plain(event)):
         return None
