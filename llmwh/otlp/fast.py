@@ -1,15 +1,16 @@
 """OTLP/JSON export requests -> exporter rows, read straight from the decoded JSON.
 
 The same rows as llmwh.otlp.mapping (the reference, which parses with protobuf's
-pure-Python json_format and maps the messages), several times faster: requests
-are read as dicts under protobuf's JSON rules (llmwh.otlp.protojson, from the
-opentelemetry-proto descriptors), the common shapes (attribute lists of plain
-scalar values) on a short path. tests/test_otlp_fast.py holds both paths to
-identical rows and identical accept/reject decisions.
+pure-Python json_format and maps the messages), an order of magnitude cheaper:
+requests are read as dicts under protobuf's JSON rules (llmwh.otlp.protojson,
+tables from the opentelemetry-proto descriptors), and spans, log records and
+attribute lists of the usual shape take a short way (llmwh.otlp.shortcuts).
+tests/test_otlp_fast.py holds both paths to identical rows and identical
+accept/reject decisions.
 
-Rows come in groups that share their resource/scope columns (`head`), so a
-writer can encode those once per group; `json_rows` gives plain rows like
-mapping.json_rows.
+Rows come in groups that share their resource/scope columns (HEADS), so a
+writer builds those once per group (llmwh.otlp.batches); `json_rows` gives
+plain rows like mapping.json_rows.
 """
 
 import base64
@@ -43,7 +44,7 @@ _EMPTY = {}
 
 # ---------------------------------------------------------- AnyValue
 
-def read_any(js, msg, depth: int, st: State):
+def read_any(js, msg, depth: int, st: State) -> object:
     """An AnyValue as pdata's AsRaw() value: str, bool, int, float, bytes, list, dict or None."""
     if type(js) is dict and len(js) == 1 and depth <= MAX_DEPTH:
         (key, x), = js.items()
@@ -124,6 +125,8 @@ def read_resource_attributes(value, f, depth: int, st: State) -> tuple:
 
 
 def _customize():
+    """Hook the mapping into the descriptor tables: AnyValues read as raw values, attribute
+    lists as maps, spans and log records straight to rows, and OTLP's hex ids."""
     _ANY_VALUE.reader = read_any
     _MESSAGES[_P + 'trace.v1.Span'].reader = read_span
     _MESSAGES[_P + 'logs.v1.LogRecord'].reader = read_log_record
@@ -141,7 +144,6 @@ def _customize():
         for name in names:
             f = _MESSAGES[_P + owner].by_name[name]
             f.kind, f.size = pj.HEX_ID, 16 if name == 'trace_id' else 8
-
 
 
 # ------------------------------------------------------------- row shapes

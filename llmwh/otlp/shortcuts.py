@@ -11,6 +11,7 @@ reading. Whatever passes here is a value the long way would read the same.
 
 import binascii
 from binascii import unhexlify
+from typing import Optional
 
 from opentelemetry.proto.logs.v1.logs_pb2 import SeverityNumber
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
@@ -65,7 +66,7 @@ def _plain(x) -> bool:
     return type(x) is str and (x.isascii() or not UNPAIRED_SURROGATE.search(x))
 
 
-def scalar_text(key: str, x):
+def scalar_text(key: str, x) -> Optional[str]:
     """AsString of a one-key AnyValue holding a plain scalar; None for anything else."""
     t = type(x)
     if key == 'stringValue':
@@ -154,7 +155,7 @@ def _other_text(v):
     return scalar_text(kind, x)
 
 
-def attributes(value):
+def attributes(value) -> Optional[dict]:
     """The map (later keys win, unsorted) of a list of {key, value: {one plain scalar}}.
 
     Item and value types are checked by the operations themselves: decoded JSON
@@ -307,7 +308,7 @@ def _times(start, end):
     return None if start is None or end is None else (start, end)
 
 
-def span_row(js):
+def span_row(js) -> Optional[tuple]:
     """A span's TRACE_ROW values (as fast._span_row gives them), or None when it is not plain."""
     if type(js) is not dict or not _SPAN_KEYS.issuperset(js):
         return None
@@ -342,7 +343,7 @@ def _record_ids(get):
     return None if None in ids else ids
 
 
-def log_row(js):
+def log_row(js) -> Optional[tuple]:
     """A log record's LOG_ROW values without the Body (None in its place), or None when
     it is not plain. The caller reads the body last: it may take the long way."""
     if type(js) is not dict or not _LOG_KEYS.issuperset(js):
