@@ -8,6 +8,7 @@
   (provider, model, usage, time), except where an override row says why.
 - Coverage: one call per model the catalogue knows; at least 95% of them get
   the catalogue's price in the warehouse.
+- `llmwh prices` lists the models left without a price, with call and token counts.
 
 genai-prices is the independent oracle here: the SQL (macro llm_cost_usd and
 int_llm_calls_priced) never uses it.
@@ -341,3 +342,30 @@ def test_most_models_the_catalogue_knows_are_priced_at_its_price(built):
     assert priced / len(sweep) >= 0.95
     # Nothing is priced differently from the catalogue without an override saying why.
     assert [(k, v) for k, v in outcome.items() if v.startswith('differs')] == []
+
+
+def test_llmwh_prices_lists_unpriced_models_with_counts(built):
+    env = built[0]
+    proc = llmwh('prices', env_extra=env, check=True)
+    lines = proc.stdout.splitlines()
+    assert re.match(r'[\d,]+ LLM calls of [\d,]+ models: [\d,]+ with a price', lines[0]), lines[0]
+    rows = {tuple(line.split()[:2]): line.split()[2:] for line in lines[2:-1]}
+    # Provider, the id prices are matched on (response model, else request model), calls, calls with
+    # usage, input and output tokens.
+    assert rows[('azure.ai.openai', 'my-gpt4o-prod')][:4] == ['1', '1', '20,000', '2,000']
+    assert rows[('openai', 'acme-gpt4o-proxy-v7')][:4] == ['1', '1', '10,000', '1,000']
+    assert rows[('hosted_vllm', 'meta-llama/Llama-3.3-70B-Instruct')][:4] == ['1', '1', '10,000', '1,000']
+    assert ('openai', 'gpt-4o') not in rows
+    # The list is ordered by input tokens and can be cut and filtered by day.
+    limited = llmwh('prices', '--limit', '1', env_extra=env, check=True).stdout.splitlines()
+    assert len(limited) == 4 and limited[2].split()[1] == 'my-gpt4o-prod'
+    recent = llmwh('prices', '--since', '2026-11-01', env_extra=env, check=True).stdout
+    assert 'my-gpt4o-prod' not in recent and 'whisper-1' in recent
+
+
+def test_llmwh_prices_before_any_build_is_a_clear_error(tmp_path, profiles_dir):
+    env = warehouse_env(tmp_path, profiles_dir)
+    llmwh('init', env_extra=env, check=True)
+    proc = llmwh('prices', env_extra=env)
+    assert proc.returncode != 0 and 'Traceback' not in proc.stderr
+    assert proc.stderr.startswith('llmwh: error: ') and 'dbt build' in proc.stderr, proc.stderr
