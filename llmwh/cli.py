@@ -197,6 +197,33 @@ def run_command(lock_file, no_checks):
         raise error
 
 
+# ------------------------------------------------------------------ prices
+
+@main.command()
+@with_target
+@click.option('--since', type=click.DateTime(formats=['%Y-%m-%d']), help='Only calls started on or after this day (UTC).')
+@click.option('--limit', type=click.IntRange(min=1), help='List at most this many unpriced models.')
+def prices(since, limit):
+    """List the models seen in fct_llm_calls that have no price, with their call and
+    token counts: what to add to seeds/model_price_overrides.csv."""
+    from llmwh.warehouse.prices import price_coverage
+
+    coverage = price_coverage(_connect(), since=since, limit=limit)
+    click.echo(f'{coverage.calls:,} LLM calls of {coverage.models:,} models: {coverage.calls_with_price:,} with a '
+               f'price ({coverage.priced_calls:,} with a cost), {coverage.unpriced_calls:,} without one.')
+    if not coverage.unpriced_models:
+        click.echo('Every model seen has a price.')
+        return
+    click.echo(f'{"provider":<18} {"model":<44} {"calls":>8} {"w/ usage":>8} {"input tokens":>14} '
+               f'{"output tokens":>14}  first seen .. last seen')
+    for m in coverage.unpriced_models:
+        click.echo(f'{m.provider or "-":<18} {m.model or "(none)":<44} {m.calls:>8,} {m.calls_with_usage:>8,} '
+                   f'{m.input_tokens:>14,} {m.output_tokens:>14,}  '
+                   f'{m.first_seen:%Y-%m-%d} .. {m.last_seen:%Y-%m-%d}')
+    click.echo('Price them with rows in seeds/model_price_overrides.csv (source and reason each), '
+               'then `dbt build --full-refresh`.')
+
+
 # ------------------------------------------------------------------ load
 
 @main.group()

@@ -4,13 +4,16 @@
       (input - cache_read - cache_write) * input_rate
       + cache_read * cached_input_rate + cache_write * cache_write_rate
       + (output - reasoning) * output_rate + reasoning * reasoning_rate
-    Rates are USD per 1M tokens. A missing bucket count is 0; a missing
-    cached/cache-write rate falls back to the input rate and a missing
-    reasoning rate to the output rate (the provider bills them as such).
-    NULL when neither input nor output usage is known. -#}
+      + request_rate / 1000
+    Rates are USD per 1M tokens; request_rate is USD per 1,000 requests (a
+    per-call fee, e.g. Perplexity's sonar models). A missing bucket count is
+    0; a missing cached/cache-write rate falls back to the input rate, a
+    missing reasoning rate to the output rate (the provider bills them as
+    such) and a missing request rate is no fee. NULL when neither input nor
+    output usage is known. -#}
 {% macro llm_cost_usd(
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-    input_rate, cached_input_rate, cache_write_rate, output_rate, reasoning_rate
+    input_rate, cached_input_rate, cache_write_rate, output_rate, reasoning_rate, request_rate='null'
 ) -%}
     if(
         {{ input_tokens }} is null and {{ output_tokens }} is null,
@@ -28,6 +31,7 @@
             * {{ output_rate }}
             + coalesce({{ reasoning_tokens }}, 0) * coalesce({{ reasoning_rate }}, {{ output_rate }})
         ) / 1e6
+        + coalesce({{ request_rate }}, 0) / 1e3
     )
 {%- endmacro %}
 

@@ -83,3 +83,28 @@
         ''
     )
 {%- endmacro %}
+
+
+{#- The model id a price pattern is also tried on when the id as sent
+    (lower-cased) matches none: without a Vertex resource path
+    (`projects/.../publishers/anthropic/models/`, `models/`) and without one
+    route prefix (`bedrock/`, `openai/`, `vertex_ai/` ...), which gateways
+    and SDKs put before the provider's own id. -#}
+{% macro price_model_key(expr) -%}
+    replaceRegexpOne(
+        replaceRegexpOne({{ expr }}, '^(projects/[^/]+/locations/[^/]+/)?(publishers/[^/]+/)?models/', ''),
+        '^[a-z0-9_.-]+/',
+        ''
+    )
+{%- endmacro %}
+
+
+{#- A model id with a compact date (-20251211, as LiteLLM and OpenRouter
+    write snapshots) in the dashed form the catalogue lists (-2025-12-11). -#}
+{% macro dashed_date_model_key(expr) -%}
+    replaceRegexpOne(
+        {{ expr }},
+        '-(20\\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\\d|3[01])(-|:|$)',
+        '-\\1-\\2-\\3\\4'
+    )
+{%- endmacro %}

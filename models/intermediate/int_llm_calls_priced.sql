@@ -36,7 +36,17 @@ token_logs as (
 
 prices as (
 
-    select * from {{ ref('model_prices') }}
+    select * from {{ ref('int_model_prices_unioned') }}
+
+),
+
+call_providers as (
+
+    -- gen_ai.provider.name value -> the catalogue provider whose prices are the call's own.
+    select
+        provider,
+        catalogue_provider
+    from {{ ref('price_providers') }}
 
 ),
 
@@ -87,85 +97,117 @@ calls_with_usage as (
 
 ),
 
-model_ids as (
+call_models as (
 
-    -- Every distinct model id the calls name, as matched against patterns.
-    select distinct lower(coalesce(response_model, '')) as model_key
-    from calls_with_usage
-    union distinct
-    select distinct lower(coalesce(request_model, '')) as model_key
+    -- The model a call is priced by: the response model (what was served:
+    -- a dated snapshot, an audio, realtime or fine-tuned model); the request
+    -- model only when no response model was reported.
+    select
+        span_id,
+        trace_id,
+        provider,
+        started_at,
+        lower(coalesce(nullIf(response_model, ''), request_model, '')) as model_id
     from calls_with_usage
 
 ),
 
-prices_by_model_id as (
+call_keys as (
 
-    -- Regex matching runs once per distinct model id and price row, never per
-    -- call: calls then equi-join on the id.
+    -- Each call once per key its model id is matched on, in order: the id
+    -- as sent (0); without a Vertex resource path and route prefix (1);
+    -- that with a compact snapshot date dashed (2). A lower key order wins
+    -- within a provider, as genai-prices tries the id as sent first.
     select
-        model_ids.model_key as model_key,
+        span_id,
+        trace_id,
+        provider,
+        started_at,
+        model_key,
+        min(key_order) as key_order
+    from call_models
+    array join
+        [
+            model_id,
+            {{ price_model_key('model_id') }},
+            {{ dashed_date_model_key(price_model_key('model_id')) }}
+        ] as model_key,
+        [0, 1, 2] as key_order
+    group by span_id, trace_id, provider, started_at, model_key
+
+),
+
+model_keys as (
+
+    select distinct model_key from call_keys
+
+),
+
+pattern_matches as (
+
+    -- Regex matching runs once per distinct key and price row, never per
+    -- call: calls then equi-join on the key. Prices are the outer side so
+    -- that consecutive rows share one pattern (match() compiles a
+    -- non-constant pattern once per run of equal patterns, not once per row).
+    select
+        model_keys.model_key as model_key,
         prices.*
-    from model_ids
-    cross join prices
-    where match(model_ids.model_key, prices.model_pattern)
+    from prices
+    cross join model_keys
+    where match(model_keys.model_key, prices.model_pattern)
 
 ),
 
-calls_by_model_id as (
+prices_by_model_key as (
 
-    -- Each call once per id it may be priced by: the response model (the
-    -- resolved id) and the request model.
-    select
-        span_id,
-        trace_id,
-        provider,
-        started_at,
-        lower(coalesce(response_model, '')) as model_key,
-        true as on_response
-    from calls_with_usage
-    union all
-    select
-        span_id,
-        trace_id,
-        provider,
-        started_at,
-        lower(coalesce(request_model, '')) as model_key,
-        false as on_response
-    from calls_with_usage
+    select *
+    from pattern_matches
+    where model_exclude_pattern is null or not match(model_key, assumeNotNull(model_exclude_pattern))
 
 ),
 
 price_candidates as (
 
-    -- Every price row whose pattern matches the response or request model
-    -- and whose period contains the call's start time (an as-of match).
+    -- Every price row whose pattern matches one of the call's keys, whose
+    -- period contains the call's start time (an as-of match), and that is
+    -- open to the call's provider: a row naming a provider prices only its
+    -- calls, and another catalogue provider's row applies only if it is a
+    -- maker's list (never a reseller's price for someone else's calls).
     select
-        calls_by_model_id.span_id as span_id,
-        calls_by_model_id.trace_id as trace_id,
-        prices_by_model_id.model_pattern as priced_model,
-        prices_by_model_id.provider as price_provider,
-        prices_by_model_id.input_usd_per_mtok,
-        prices_by_model_id.cached_input_usd_per_mtok,
-        prices_by_model_id.cache_write_usd_per_mtok,
-        prices_by_model_id.output_usd_per_mtok,
-        prices_by_model_id.reasoning_usd_per_mtok,
-        prices_by_model_id.tier_threshold_tokens,
-        prices_by_model_id.tier_input_usd_per_mtok,
-        prices_by_model_id.tier_cached_input_usd_per_mtok,
-        prices_by_model_id.tier_cache_write_usd_per_mtok,
-        prices_by_model_id.tier_output_usd_per_mtok,
-        -- Response model (the resolved id) beats request model; the call's
-        -- own provider beats another provider's price for the same model;
-        -- then the most specific pattern; then provider name, so the pick is
-        -- deterministic when two other providers price the same pattern.
-        calls_by_model_id.on_response as on_response,
-        prices_by_model_id.provider = calls_by_model_id.provider as same_provider,
-        prices_by_model_id.pattern_priority as pattern_priority
-    from calls_by_model_id
-    inner join prices_by_model_id on calls_by_model_id.model_key = prices_by_model_id.model_key
+        call_keys.span_id as span_id,
+        call_keys.trace_id as trace_id,
+        prices_by_model_key.model_pattern as priced_model,
+        prices_by_model_key.catalogue_provider as price_catalogue_provider,
+        prices_by_model_key.input_usd_per_mtok,
+        prices_by_model_key.cached_input_usd_per_mtok,
+        prices_by_model_key.cache_write_usd_per_mtok,
+        prices_by_model_key.output_usd_per_mtok,
+        prices_by_model_key.reasoning_usd_per_mtok,
+        prices_by_model_key.requests_usd_per_k,
+        prices_by_model_key.tier_threshold_tokens,
+        prices_by_model_key.tier_input_usd_per_mtok,
+        prices_by_model_key.tier_cached_input_usd_per_mtok,
+        prices_by_model_key.tier_cache_write_usd_per_mtok,
+        prices_by_model_key.tier_output_usd_per_mtok,
+        -- The call's own catalogue provider first (its price list, as
+        -- genai-prices would use it); then an override; then the provider
+        -- rank (makers of model families first); then the id as sent before
+        -- its stripped forms; then the provider's first-listed model.
+        coalesce(prices_by_model_key.catalogue_provider = call_providers.catalogue_provider, false)
+            as same_provider,
+        prices_by_model_key.is_override as is_override,
+        prices_by_model_key.provider_rank as provider_rank,
+        prices_by_model_key.pattern_priority as pattern_priority,
+        call_keys.key_order as key_order
+    from call_keys
+    inner join prices_by_model_key on call_keys.model_key = prices_by_model_key.model_key
+    left join call_providers on call_keys.provider = call_providers.provider
     where
-        calls_by_model_id.started_at >= prices_by_model_id.valid_from
-        and (prices_by_model_id.valid_to is null or calls_by_model_id.started_at < prices_by_model_id.valid_to)
+        call_keys.started_at >= prices_by_model_key.valid_from
+        and (prices_by_model_key.valid_to is null or call_keys.started_at < prices_by_model_key.valid_to)
+        and (prices_by_model_key.provider is null or prices_by_model_key.provider = call_keys.provider)
+        and (prices_by_model_key.is_maker or prices_by_model_key.catalogue_provider = call_providers.catalogue_provider)
+    settings join_use_nulls = 1
 
 ),
 
@@ -173,7 +215,9 @@ best_price as (
 
     select *
     from price_candidates
-    order by trace_id asc, span_id asc, on_response desc, same_provider desc, pattern_priority desc, price_provider asc
+    order by
+        trace_id asc, span_id asc, same_provider desc, is_override desc, provider_rank asc,
+        key_order asc, pattern_priority desc, price_catalogue_provider asc, priced_model asc
     limit 1 by trace_id, span_id
 
 ),
@@ -196,6 +240,7 @@ priced as (
             'if(is_tier_price, best_price.tier_cache_write_usd_per_mtok, best_price.cache_write_usd_per_mtok)',
             'if(is_tier_price, best_price.tier_output_usd_per_mtok, best_price.output_usd_per_mtok)',
             'best_price.reasoning_usd_per_mtok',
+            'best_price.requests_usd_per_k',
         ) }} as cost_usd
     from calls_with_usage
     left join best_price using (trace_id, span_id)
