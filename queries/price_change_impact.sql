@@ -77,7 +77,8 @@ call_periods as (
     inner join llm.dim_models as prices
         on
             calls.priced_model = prices.model_pattern
-            and price_at_call.price_provider = prices.provider
+            -- catalogue rows may carry no telemetry provider (NULL)
+            and isNotDistinctFrom(price_at_call.price_provider, prices.provider)
 
 ),
 

@@ -33,7 +33,7 @@ def q(env, sql):
 
 
 def execute(env, sql):
-    llmwh('sql', sql, env_extra=env, check=True)
+    llmwh('sql', '--write', sql, env_extra=env, check=True)
 
 
 @pytest.fixture(scope='module')

@@ -165,7 +165,9 @@ def test_ddl_cluster_name_cannot_inject_a_statement():
     assert not any(line.strip().lower().startswith('drop') for line in out.splitlines())
     assert all('on cluster `c\'; drop table t; --`' in s or 'Distributed' in s or 'as ' in s
                for s in statements if 'on cluster' in s)
-    assert len(statements) == 26
+    # As many statements as with a harmless cluster name: nothing was injected.
+    plain = llmwh('ddl', '--cluster', 'c', check=True).stdout
+    assert len(statements) == len([s for s in plain.split(';\n') if s.strip()])
 
 
 def test_unknown_retention_table_lists_the_known_tables():
