@@ -116,13 +116,13 @@
     counts them. -#}
 {% macro genai_invalid_int_fields(map_column, fields) -%}
     arrayFilter(f -> f != '', [
-        {%- for field in fields %}
+    {%- for field in fields %}
         if(
             {{ genai_attr(map_column, field) }} is not null
             and {{ genai_attr_int(map_column, field) }} is null,
             '{{ field }}', ''
         ){{ ',' if not loop.last }}
-        {%- endfor %}
+    {%- endfor %}
     ])
 {%- endmacro %}
 

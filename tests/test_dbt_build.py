@@ -48,8 +48,11 @@ def test_status_shows_built_models_with_rows(built):
     marts = {'llm.fct_llm_calls', 'llm.fct_traces', 'llm.fct_conversations', 'llm.fct_model_daily',
              'llm.dim_models', 'llm.model_prices'}
     assert {'llm_staging.stg_otel__spans', 'llm_staging.stg_otel__logs'} | billing | marts <= set(rows)
-    # fct_usage_anomalies holds only anomalies: the sample has none (and too few days for a baseline).
-    assert all(n > 0 for name, n in rows.items() if name not in billing | {'llm.fct_usage_anomalies'}), rows
+    # fct_usage_anomalies holds only anomalies: the sample has none (and too few days for a baseline);
+    # fct_data_quality_issues only problems: the sample has none (tests/test_reliability.py plants them).
+    only_problems = {'llm.fct_usage_anomalies', 'llm.fct_data_quality_issues'}
+    assert all(n > 0 for name, n in rows.items() if name not in billing | only_problems), rows
+    assert rows['llm.fct_data_quality_issues'] == 0
     # No billing export is loaded here: the billing views are built and empty (tests/test_load_usage.py).
     assert all(rows[name] == 0 for name in billing)
 
