@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench dashboards bench-dashboards clean
 
 setup: $(STAMP) profiles.yml
 
@@ -39,6 +39,16 @@ lint: setup
 # Not a test: loads 1M generated spans (a few minutes); add ARGS='--spans 50000' for a quick run.
 bench: setup
 	$(BIN)/python bench/bench_load_otlp.py $(ARGS)
+
+# Grafana dashboards as code: regenerate dashboards/grafana/json/ (committed;
+# a test fails when it differs from what this generates).
+dashboards: setup
+	$(BIN)/python -m dashboards.build
+
+# Not a test: every panel query and cookbook query on the warehouse (run `make demo`
+# first, or set LLMWH_TARGET/LLMWH_PATH), median latency per panel over the last 7 days.
+bench-dashboards: setup
+	$(BIN)/python -m dashboards.run_queries --cookbook queries $(ARGS)
 
 clean:
 	rm -rf .warehouse $(DEMO_DATA) target logs

@@ -82,3 +82,12 @@
         {{ rollup }}.{{ column }}
     )
 {%- endmacro %}
+
+
+{#- Completeness of a rollup over fct_llm_calls rows (`calls`): successful
+    calls whose usage is unknown, and whether every successful call has a cost
+    (failed calls rarely carry usage and are left out of both). -#}
+{% macro completeness_rollup() -%}
+    countIf(calls.usage_source = 'none' and not calls.is_error) as calls_without_usage,
+    countIf(not calls.is_priced and not calls.is_error) = 0 as cost_complete
+{%- endmacro %}

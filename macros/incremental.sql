@@ -5,7 +5,7 @@
     Date column is 1970-01-01, and subtracting from it would wrap to 2149.
     `extra_days` reaches further back (e.g. for a predecessor row). -#}
 {% macro incremental_window_start(date_column, extra_days=0) -%}
-    {%- set days = var('lookback_days') + extra_days -%}
+    {%- set days = var('lookback_days') | int + extra_days -%}
     (
         select greatest(max({{ date_column }}), toDate('1970-01-01') + {{ days }}) - {{ days }}
         from {{ this }}

@@ -141,3 +141,14 @@ def test_every_model_and_column_is_documented(built):
         documented = {name: col['description'].strip() for name, col in node['columns'].items()}
         undocumented += [f"{node['name']}.{c}" for c in actual if not documented.get(c)]
     assert undocumented == []
+
+
+def test_dbt_docs_generate_covers_the_marts(built):
+    """`dbt docs generate` works on the built warehouse and its catalog has every mart column."""
+    env = built[0]
+    dbt('docs', 'generate', env_extra=env, check=True)
+    catalog = json.loads((Path(env['DBT_TARGET_PATH']) / 'catalog.json').read_text())
+    marts = {n['metadata']['name']: n['columns'] for n in catalog['nodes'].values()
+             if n['metadata']['schema'] == 'llm'}
+    assert {'fct_llm_calls', 'fct_traces', 'fct_conversations', 'fct_model_daily', 'dim_models'} <= set(marts)
+    assert {'cost_usd', 'model_id', 'model_family', 'unpriced_reason'} <= set(marts['fct_llm_calls'])

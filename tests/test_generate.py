@@ -490,6 +490,34 @@ def test_librechat_conversation_truth_equals_the_spend_tokens_logs(full):
         assert sums.get(conv, [0, 0]) == [row['input_tokens'], row['output_tokens']], conv
 
 
+def test_conversation_truth_counts_the_traces_written(full):
+    """`traces` per conversation is the number of distinct traces written for it. The
+    current deployment marks every span with the conversation; the legacy one only its
+    token logs, so a legacy turn whose call failed (no log) is written but unmarked."""
+    out, _ = full
+    truth = truth_conversations(out)
+    traces, legacy = defaultdict(set), set()
+    for s in spans(out):
+        conv = s['a'].get('gen_ai.conversation.id')
+        if conv:
+            traces[conv].add(s['traceId'])
+    for r in logs(out):
+        match = re.search(r'conversationId: ([0-9a-f-]{36})', r['body'] if isinstance(r['body'], str) else '')
+        conv = r['a'].get('conversationId') or (match.group(1) if match else None)
+        if conv and r.get('traceId'):
+            traces[conv].add(r['traceId'])
+            if r['res']['service.name'] == 'librechat-legacy':
+                legacy.add(conv)
+    librechat = {k: v for k, v in truth.items() if v['flavour'] == 'librechat'}
+    assert librechat and any(row['traces'] > 1 for row in librechat.values())
+    assert legacy and set(librechat) - legacy
+    for conv, row in librechat.items():
+        if conv in legacy:
+            assert 0 < len(traces[conv]) <= row['traces'], conv
+        else:
+            assert row['traces'] == len(traces[conv]), conv
+
+
 def test_conversation_truth_equals_leaf_spans(unsampled):
     out, _ = unsampled
     truth = truth_conversations(out)

@@ -10,7 +10,7 @@ MARTS = {
     'fct_llm_calls': 'trace_id, call_id',
     'fct_traces': 'trace_id',
     'fct_conversations': 'conversation_id',
-    'fct_model_daily': 'call_date, provider, model',
+    'fct_model_daily': 'call_date, provider, model_family',
 }
 WORKED_EXAMPLE = '5c7b0e2a-1f4e-4c71-9a51-0d6f1e9b3a10'
 
@@ -77,8 +77,8 @@ def test_reported_cost_kept_beside_computed(env):
 
 
 def test_model_daily_reconciles_with_token_metrics(env):
-    rows = q(env, "select provider, model, calls, input_tokens, metric_input_tokens, reconciliation_status "
-                  "from llm.fct_model_daily order by call_date, provider, model")
+    rows = q(env, "select provider, model_family, calls, input_tokens, metric_input_tokens, reconciliation_status "
+                  "from llm.fct_model_daily order by call_date, provider, model_family")
     assert rows, 'fct_model_daily is empty'
     for row in rows:
         assert row['metric_input_tokens'] == row['input_tokens'], row
@@ -114,7 +114,7 @@ def test_late_data_inside_the_lookback_window_is_picked_up(env):
     dbt('run', env_extra=env, check=True)
     assert q(env, 'select count() as n from llm.fct_llm_calls')[0]['n'] == calls_before + 1
     late = q(env, f"select calls, input_tokens from llm.fct_model_daily "
-                  f"where call_date = toDate('{min_date}') - 1 and model = 'gpt-4o-mini'")
+                  f"where call_date = toDate('{min_date}') - 1 and model_family = 'gpt-4o-mini'")
     assert late == [{'calls': 1, 'input_tokens': 812}]
     assert q(env, "select count() as n from llm.fct_traces where startsWith(trace_id, '1a7e')")[0]['n'] == 1
 

@@ -16,7 +16,7 @@ def pipeline(tmp_path_factory, profiles_dir):
     out = tmp / 'gen'
     env = warehouse_env(tmp, profiles_dir)
     start = (date.today() - timedelta(days=3)).isoformat()
-    llmwh('generate', '--out', str(out), '--days', '3', '--conversations', '40', '--seed', '7',
+    llmwh('generate', '--out', str(out), '--days', '3', '--conversations', '40', '--seed', '8',
           '--start', start, check=True)
     llmwh('init', env_extra=env, check=True)
     llmwh('load', 'otlp', *sorted(str(p) for p in out.glob('*.jsonl') if not p.name.startswith('truth')),
@@ -93,8 +93,10 @@ def test_conversations_equal_the_truth(pipeline):
         row = marts[truth['conversation_id']]
         expected = (truth['input_tokens'], truth['output_tokens'])
         if truth['flavour'] == 'librechat':
-            # The app's own token logs carry every turn, also those whose span lacks usage.
+            # The app's own token logs carry every turn, also those whose span lacks usage,
+            # and the totals take them for every turn whose spans are incomplete.
             assert (row['app_prompt_tokens'], row['app_completion_tokens']) == expected, truth
+            assert (row['input_tokens'], row['output_tokens']) == expected, truth
         elif truth['ok_calls'] == 0:
             assert (row['input_tokens'], row['output_tokens']) == (None, None), truth
         elif truth['conversation_id'] in partial:
@@ -169,7 +171,8 @@ def test_cost_equals_an_independent_recomputation_from_the_seed(pipeline):
                             from_unix_nanos(call['started_ns']))
         expected = cost_usd(row, call['input_tokens'], call['output_tokens'], call['cache_read_tokens'],
                             call['cache_write_tokens'], call['reasoning_tokens'])
-        priced_model = None if row is None else row['model_pattern']
+        # priced_model names the row that priced the call: NULL with the cost.
+        priced_model = None if row is None or expected is None else row['model_pattern']
         if call['priced_model'] != priced_model:
             wrong.append(('priced_model', priced_model, call))
         elif expected is None or call['cost_usd'] is None:
@@ -191,3 +194,118 @@ def test_cost_equals_an_independent_recomputation_from_the_seed(pipeline):
     assert seen['priced'] >= 100 and seen['unknown usage'] > 0 and fine_tunes > 0, seen
     assert all(seen[b] > 0 for b in ('cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens',
                                      'usage from log')), seen
+
+
+# ------------------------------------------------------------------ numbers an analyst can explain
+
+VERDICT_ORDER = ['no_counterpart', 'missing_usage', 'mismatch', 'within_tolerance', 'match']
+
+
+def _tolerance():
+    import yaml
+    from conftest import ROOT
+    return yaml.safe_load((ROOT / 'dbt_project.yml').read_text())['vars']['reconciliation_tolerance']
+
+
+def _verdict(pairs, has_counterpart, tolerance):
+    """The documented rule, recomputed from the visible columns: each (observed,
+    counterpart) pair gets a verdict, the most telling one wins."""
+    def one(observed, counterpart):
+        if not has_counterpart:
+            return 'no_counterpart'
+        if observed is None:
+            return 'missing_usage'
+        if counterpart is None:
+            return 'no_counterpart'
+        if observed == counterpart:
+            return 'match'
+        return ('within_tolerance' if abs(observed - counterpart) <= tolerance * max(abs(counterpart), 1)
+                else 'mismatch')
+    verdicts = {one(o, c) for o, c in pairs}
+    return next(v for v in VERDICT_ORDER if v in verdicts)
+
+
+def test_no_conversation_is_below_what_the_app_logged(pipeline):
+    env = pipeline[0]
+    rows = q(env, 'select * from llm.fct_conversations where app_prompt_tokens is not null')
+    assert rows and any(r['turns_from_app_logs'] > 0 for r in rows)
+    for r in rows:
+        if r['usage_evidence'] != 'incomplete_spans':     # a call is known to lack usage
+            assert r['input_tokens'] >= r['app_prompt_tokens'], r
+            assert r['output_tokens'] >= r['app_completion_tokens'], r
+    assert {r['usage_evidence'] for r in rows} >= {'spans', 'spans_and_app_logs'}
+
+
+@pytest.mark.parametrize('mart', ['fct_traces', 'fct_conversations'])
+def test_app_log_verdicts_follow_the_visible_columns(pipeline, mart):
+    env, tolerance = pipeline[0], _tolerance()
+    rows = q(env, f'select * from llm.{mart}')
+    seen = Counter()
+    for r in rows:
+        has_logs = r['app_prompt_tokens'] is not None or r['app_completion_tokens'] is not None
+        expected = _verdict([(r['span_input_tokens'], r['app_prompt_tokens']),
+                             (r['span_output_tokens'], r['app_completion_tokens'])], has_logs, tolerance)
+        assert r['reconciliation_status'] == expected, r
+        seen[expected] += 1
+    assert seen['match'] > 0 and seen['no_counterpart'] > 0, seen
+
+
+def test_metric_verdicts_follow_the_visible_columns(pipeline):
+    env, tolerance = pipeline[0], _tolerance()
+    seen = Counter()
+    for r in q(env, 'select * from llm.fct_model_daily'):
+        ratio = r['implied_sampling_ratio']
+        assert ratio is None or 0 < ratio < 1, r
+        if r['reconciliation_status'] == 'sampled':
+            assert ratio is not None and r['metric_calls'] > r['metered_calls'] > 0, r
+            seen['sampled'] += 1
+            continue
+        compared = r['metric_calls'] is not None and (r['metric_calls'] > 0 or r['metered_calls'] > 0)
+        missing = r['metered_calls_without_usage'] is not None and r['metered_calls_without_usage'] > 0
+        expected = _verdict([(None if missing else r['metered_input_tokens'], r['metric_input_tokens']),
+                             (None if missing else r['metered_output_tokens'], r['metric_output_tokens'])],
+                            compared, tolerance)
+        assert r['reconciliation_status'] == expected, r
+        seen[expected] += 1
+    assert seen['match'] > 0 and seen['no_counterpart'] > 0 and seen['sampled'] > 0, seen
+
+
+@pytest.mark.parametrize('mart, key', [
+    ('fct_traces', 'trace_id'),
+    ('fct_conversations', 'conversation_id'),
+    ('fct_model_daily', "call_date, coalesce(provider, '') as provider, coalesce(model_family, '') as model_family"),
+])
+def test_every_rollup_says_how_complete_it_is(pipeline, mart, key):
+    """unpriced_calls, calls_without_usage and cost_complete, recounted from the calls."""
+    env = pipeline[0]
+    names = [k.split(' as ')[-1].strip() for k in key.split(', ') if k]
+    if mart == 'fct_model_daily':
+        names = ['call_date', 'provider', 'model_family']
+    expected = {tuple(r[n] for n in names): r for r in q(
+        env, f"select {key}, countIf(not is_priced) as unpriced, "
+             f"countIf(usage_source = 'none' and not is_error) as without_usage, "
+             f"countIf(not is_priced and not is_error) = 0 as complete "
+             f"from llm.fct_llm_calls where {names[0]} is not null group by all")}
+    rows = q(env, f'select * from llm.{mart}')
+    checked = Counter()
+    for r in rows:
+        e = expected.get(tuple(r[n] for n in names))
+        if e is None:                   # a rollup without calls (e.g. a log-only conversation)
+            assert r['unpriced_calls'] == r['calls_without_usage'] == 0 and r['cost_complete'], r
+            continue
+        assert (r['unpriced_calls'], r['calls_without_usage'], bool(r['cost_complete'])) == \
+            (e['unpriced'], e['without_usage'], bool(e['complete'])), r
+        checked[bool(r['cost_complete'])] += 1
+    assert checked[True] > 0 and checked[False] > 0, checked
+
+
+def test_model_ids_keep_their_case(pipeline):
+    env = pipeline[0]
+    rows = q(env, "select model_id, model_family, response_model, request_model from llm.fct_llm_calls "
+                  "where model_id like 'ft:%'")
+    assert rows, 'the generated fine-tune calls are missing'
+    for r in rows:
+        assert r['model_id'] == (r['response_model'] or r['request_model'])
+        assert r['model_id'] != r['model_id'].lower() and r['model_family'] == r['model_family'].lower()
+    traces = q(env, "select model_ids from llm.fct_traces where arrayExists(m -> m like 'ft:%', model_ids)")
+    assert any(m in {r['model_id'] for r in rows} for t in traces for m in t['model_ids'])

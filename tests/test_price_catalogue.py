@@ -348,7 +348,8 @@ def test_llmwh_prices_lists_unpriced_models_with_counts(built):
     env = built[0]
     proc = llmwh('prices', env_extra=env, check=True)
     lines = proc.stdout.splitlines()
-    assert re.match(r'[\d,]+ LLM calls of [\d,]+ models: [\d,]+ with a price', lines[0]), lines[0]
+    assert re.match(r'[\d,]+ LLM calls of [\d,]+ models: [\d,]+ with a cost, [\d,]+ without a price, '
+                    r'0 without usage\.$', lines[0]), lines[0]
     rows = {tuple(line.split()[:2]): line.split()[2:] for line in lines[2:-1]}
     # Provider, the id prices are matched on (response model, else request model), calls, calls with
     # usage, input and output tokens.

@@ -18,7 +18,7 @@ MARTS = {
     'fct_llm_calls': 'trace_id, call_id',
     'fct_traces': 'trace_id',
     'fct_conversations': 'conversation_id',
-    'fct_model_daily': 'call_date, provider, model',
+    'fct_model_daily': 'call_date, provider, model_family',
 }
 START = '2026-11-20'
 DAYS = 3

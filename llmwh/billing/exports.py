@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 from llmwh.config import billing_keys
 from llmwh.errors import LlmwhError
@@ -93,7 +93,7 @@ class ParsedExport:
         return TABLES.get(self.kind)
 
 
-def parse_export(path, provider: str, kind: Optional[str] = None) -> ParsedExport:
+def parse_export(path: Union[str, Path], provider: str, kind: Optional[str] = None) -> ParsedExport:
     """Read one export file; raises ExportError naming the file (and line/row) on bad input."""
     path = str(path)
     if provider not in PROVIDERS:

@@ -18,7 +18,8 @@ bill nobody, so their calls appear in no file.
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 from llmwh.generate.catalog import billing_account
 
@@ -36,7 +37,7 @@ def _cursor(day: datetime) -> str:
     return base64.b64encode(f'page:{day:%Y-%m-%d}'.encode()).decode()
 
 
-def write_exports(out_dir, truth_billing: dict, start: datetime, n_days: int) -> dict:
+def write_exports(out_dir: Path, truth_billing: dict, start: datetime, n_days: int) -> dict:
     """truth_billing: (day index, provider, model, billing service) -> [requests, tokens[6]]."""
     out_dir.mkdir(parents=True, exist_ok=True)
     last = max([n_days - 1] + [k[0] for k in truth_billing])
@@ -106,5 +107,5 @@ def iso_day(start: datetime, i: int) -> str:
     return (start + timedelta(days=i)).strftime('%Y-%m-%d')
 
 
-def utc_midnight(date) -> datetime:
-    return datetime(date.year, date.month, date.day, tzinfo=timezone.utc)
+def utc_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)

@@ -45,7 +45,8 @@ i.e. before any clock skew):
     cache_write_input_tokens (all cache writes), cache_write_1h_input_tokens (the 1-hour
     part of the writes), reasoning_output_tokens.
   - conversations: file truth_conversations.jsonl, one JSON object per conversation:
-    conversation_id, flavour, traces, llm_calls, ok_calls plus the TOKEN_FIELDS of its ok
+    conversation_id, flavour, traces (distinct traces written to the trace files), llm_calls,
+    ok_calls plus the TOKEN_FIELDS of its ok
     calls (true, all traffic). The conversation id is LibreChat's conversationId,
     gen_ai.conversation.id, traceloop.association.properties.session_id or OpenInference
     session.id, per flavour.

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 from llmwh import __version__
 from llmwh.errors import LlmwhError
@@ -64,7 +64,7 @@ def units_from(conversations: Optional[int] = None, scale: Optional[float] = Non
     return conversations
 
 
-def parse_faults(faults_arg, no_fault) -> frozenset:
+def parse_faults(faults_arg: Optional[str], no_fault: Sequence[str] = ()) -> frozenset:
     names = set(FAULTS)
     if faults_arg is not None:
         text = faults_arg.strip()
@@ -331,8 +331,10 @@ class _Run:
 
     def _record_truth(self, tpl, ids, anchor, replica, state):
         truth, stats, start_ns = self.truth, self.stats, self.start_ns
+        # A trace is exported in several lines (one per service); count traces, as written.
+        written_traces = sum(1 for kept, _ in state.values() if kept)
         for (prefix, conv_index), flavour in tpl.conversations:
-            truth.conversation(prefix + ids[conv_index], flavour, len(tpl.traces))
+            truth.conversation(prefix + ids[conv_index], flavour, written_traces)
         for c in tpl.calls:
             t = c['t'] + anchor
             kept = state[c['trace']][0]

@@ -343,8 +343,10 @@ def _mcp_tool_call(ctx, service, root, start, mcp_session):
     rpc_id = str(rng.randint(2, 400))
     common = {'mcp.method.name': 'tools/call', 'gen_ai.tool.name': tool, 'gen_ai.operation.name': 'execute_tool',
               'mcp.session.id': mcp_session, 'mcp.protocol.version': '2025-06-18', 'jsonrpc.request.id': rpc_id}
+    # The MCP call is part of the chat turn: its client span sits under the turn's root.
     client = sdk.start(service, MCP_CLIENT_SCOPE, f'tools/call {tool}', 'client', start, {
-        **common, 'network.transport': 'tcp', 'server.address': 'orders-mcp.internal', 'server.port': 8000})
+        **common, 'network.transport': 'tcp', 'server.address': 'orders-mcp.internal', 'server.port': 8000},
+        parent=root)
     srv_start = start + rng.randint(2, 12) * MS
     server = sdk.start('orders-mcp', FASTMCP_SCOPE, f'tools/call {tool}', 'server', srv_start, {
         **common, 'fastmcp.server.name': 'orders', 'fastmcp.component.type': 'tool',

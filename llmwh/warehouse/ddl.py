@@ -115,7 +115,7 @@ def ttl_days_of(sql: str) -> int:
 _CREATE = re.compile(r'create (?:materialized view|table) if not exists `[^`]+`\.`([^`]+)`')
 
 
-def created_objects(statements) -> dict:
+def created_objects(statements: list) -> dict:
     """name -> SQL of each table or view the statements create, in creation order."""
     return {m.group(1): st.sql for st in statements if (m := _CREATE.match(st.sql))}
 

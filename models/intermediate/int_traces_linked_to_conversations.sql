@@ -13,17 +13,17 @@
 with
 
 {% if is_incremental() %}
-touched as (
+    touched as (
 
-    {{ touched_traces('first_seen_date') }}
-    union distinct
-    select trace_id
-    from {{ ref('stg_otel__logs') }}
-    where
-        log_date >= {{ incremental_window_start('first_seen_date') }}
-        and trace_id is not null
+        {{ touched_traces('first_seen_date') }}
+        union distinct
+        select trace_id
+        from {{ ref('stg_otel__logs') }}
+        where
+            log_date >= {{ incremental_window_start('first_seen_date') }}
+            and trace_id is not null
 
-),
+    ),
 {% endif %}
 
 spans as (

@@ -8,28 +8,31 @@
 }}
 
 {#- One row per conversation (LibreChat conversationId, gen_ai.conversation.id,
-    session ids). A conversation can span many days: an incremental run
+    session ids). Its tokens take the best evidence per turn (trace): the
+    spans' usage where every successful call reported it, else the app's
+    logged usage for that turn, else the spans' partial usage; usage_evidence
+    says which were used. A conversation can span many days: an incremental run
     recomputes the conversations its touched traces and token logs belong to,
     each from all of its calls, traces and logs. -#}
 with
 
 -- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('int_traces_linked_to_conversations') }}
 {% if is_incremental() %}
-touched as (
+    touched as (
 
-    select conversation_id
-    from {{ ref('int_traces_linked_to_conversations') }}
-    where
-        trace_id in ({{ touched_traces('toDate(last_seen_at)') }})
-        and conversation_id is not null
-    union distinct
-    select conversation_id
-    from {{ ref('int_app_token_logs_deduplicated') }}
-    where
-        log_date >= {{ incremental_window_start('toDate(last_seen_at)') }}
-        and conversation_id is not null
+        select conversation_id
+        from {{ ref('int_traces_linked_to_conversations') }}
+        where
+            trace_id in ({{ touched_traces('toDate(last_seen_at)') }})
+            and conversation_id is not null
+        union distinct
+        select conversation_id
+        from {{ ref('int_app_token_logs_deduplicated') }}
+        where
+            log_date >= {{ incremental_window_start('toDate(last_seen_at)') }}
+            and conversation_id is not null
 
-),
+    ),
 {% endif %}
 
 calls as (
@@ -65,16 +68,81 @@ token_logs as (
 
 ),
 
+calls_per_turn as (
+
+    select
+        conversation_id,
+        trace_id as turn_id,
+        sum(input_tokens) as call_input_tokens,
+        sum(output_tokens) as call_output_tokens,
+        {{ span_usage_rollup() }}
+    from calls
+    group by conversation_id, turn_id
+
+),
+
+logs_per_turn as (
+
+    select
+        conversation_id,
+        -- A token log without a trace is one turn of its own.
+        coalesce(trace_id, toString(log_record_id)) as turn_id,
+        sum(prompt_tokens) as log_prompt_tokens,
+        sum(completion_tokens) as log_completion_tokens
+    from token_logs
+    group by conversation_id, turn_id
+
+),
+
+turns_with_evidence as (
+
+    select
+        coalesce(calls_per_turn.conversation_id, logs_per_turn.conversation_id) as conversation_id,
+        multiIf(
+            calls_per_turn.turn_id is not null and calls_per_turn.calls_missing_span_usage = 0, 'spans',
+            logs_per_turn.turn_id is not null, 'app_logs',
+            'incomplete_spans'
+        ) as evidence,
+        if(evidence = 'app_logs', logs_per_turn.log_prompt_tokens, calls_per_turn.call_input_tokens)
+            as turn_input_tokens,
+        if(evidence = 'app_logs', logs_per_turn.log_completion_tokens, calls_per_turn.call_output_tokens)
+            as turn_output_tokens
+    from calls_per_turn
+    full outer join logs_per_turn
+        on
+            calls_per_turn.conversation_id = logs_per_turn.conversation_id
+            and calls_per_turn.turn_id = logs_per_turn.turn_id
+    settings join_use_nulls = 1
+
+),
+
+evidence_rollup as (
+
+    select
+        conversation_id,
+        sum(turn_input_tokens) as input_tokens,
+        sum(turn_output_tokens) as output_tokens,
+        countIf(evidence = 'app_logs') as turns_from_app_logs,
+        multiIf(
+            countIf(evidence = 'incomplete_spans') > 0, 'incomplete_spans',
+            countIf(evidence = 'app_logs') = 0, 'spans',
+            countIf(evidence = 'spans') = 0, 'app_logs',
+            'spans_and_app_logs'
+        ) as usage_evidence
+    from turns_with_evidence
+    group by conversation_id
+
+),
+
 call_rollup as (
 
     select
         conversation_id,
         count() as llm_calls,
-        sum(input_tokens) as input_tokens,
-        sum(output_tokens) as output_tokens,
-        sum(total_tokens) as total_tokens,
         sum(cost_usd) as cost_usd,
-        arraySort(groupUniqArray(coalesce(response_model, request_model))) as models,
+        countIf(not is_priced) as unpriced_calls,
+        {{ completeness_rollup() }},
+        arraySort(groupUniqArray(model_id)) as model_ids,
         min(calls.user_id) as user_id,
         min(started_at) as first_call_at,
         max(started_at) as last_call_at,
@@ -132,14 +200,23 @@ joined as (
         ))) as turns,
         coalesce(call_rollup.llm_calls, 0) as llm_calls,
         coalesce(trace_rollup.tool_calls, 0) as tool_calls,
-        call_rollup.input_tokens as input_tokens,
-        call_rollup.output_tokens as output_tokens,
-        call_rollup.total_tokens as total_tokens,
+        evidence_rollup.input_tokens as input_tokens,
+        evidence_rollup.output_tokens as output_tokens,
+        if(
+            evidence_rollup.input_tokens is null and evidence_rollup.output_tokens is null,
+            null,
+            coalesce(evidence_rollup.input_tokens, 0) + coalesce(evidence_rollup.output_tokens, 0)
+        ) as total_tokens,
+        coalesce(evidence_rollup.usage_evidence, 'spans') as usage_evidence,
+        coalesce(evidence_rollup.turns_from_app_logs, 0) as turns_from_app_logs,
         call_rollup.cost_usd as cost_usd,
+        coalesce(call_rollup.unpriced_calls, 0) as unpriced_calls,
+        coalesce(call_rollup.calls_without_usage, 0) as calls_without_usage,
+        coalesce(call_rollup.cost_complete, true) as cost_complete,
         log_rollup.app_prompt_tokens as app_prompt_tokens,
         log_rollup.app_completion_tokens as app_completion_tokens,
         coalesce(call_rollup.user_id, log_rollup.user_id) as user_id,
-        coalesce(call_rollup.models, []) as models,
+        coalesce(call_rollup.model_ids, []) as model_ids,
         {{ complete_span_usage('call_rollup', 'span_input_tokens') }} as span_input_tokens,
         {{ complete_span_usage('call_rollup', 'span_output_tokens') }} as span_output_tokens,
         log_rollup.conversation_id is not null as has_app_logs
@@ -147,6 +224,8 @@ joined as (
     full outer join log_rollup on call_rollup.conversation_id = log_rollup.conversation_id
     left join trace_rollup
         on coalesce(call_rollup.conversation_id, log_rollup.conversation_id) = trace_rollup.conversation_id
+    left join evidence_rollup
+        on coalesce(call_rollup.conversation_id, log_rollup.conversation_id) = evidence_rollup.conversation_id
     settings join_use_nulls = 1
 
 ),
@@ -159,7 +238,8 @@ final as (
         cast(user_id as Nullable(String)) as user_id,
 
         ---------- strings
-        cast(models as Array(String)) as models,
+        cast(model_ids as Array(String)) as model_ids,
+        cast(usage_evidence as LowCardinality(String)) as usage_evidence,
         cast(
             {{ combined_reconciliation_status(
                 'span_input_tokens', 'app_prompt_tokens',
@@ -174,9 +254,17 @@ final as (
         cast(input_tokens as Nullable(Int64)) as input_tokens,
         cast(output_tokens as Nullable(Int64)) as output_tokens,
         cast(total_tokens as Nullable(Int64)) as total_tokens,
+        cast(turns_from_app_logs as UInt64) as turns_from_app_logs,
         cast(cost_usd as Nullable(Float64)) as cost_usd,
+        cast(unpriced_calls as UInt64) as unpriced_calls,
+        cast(calls_without_usage as UInt64) as calls_without_usage,
+        cast(span_input_tokens as Nullable(Int64)) as span_input_tokens,
+        cast(span_output_tokens as Nullable(Int64)) as span_output_tokens,
         cast(app_prompt_tokens as Nullable(Int64)) as app_prompt_tokens,
         cast(app_completion_tokens as Nullable(Int64)) as app_completion_tokens,
+
+        ---------- booleans
+        cast(cost_complete as Bool) as cost_complete,
 
         ---------- timestamps
         cast(first_seen_at as DateTime64(9)) as first_seen_at,

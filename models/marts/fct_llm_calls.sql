@@ -60,8 +60,13 @@ final as (
         cast(operation as LowCardinality(String)) as operation,
         cast(request_model as Nullable(String)) as request_model,
         cast(response_model as Nullable(String)) as response_model,
-        cast({{ canonical_model('coalesce(response_model, request_model)') }} as Nullable(String)) as model,
-        cast(priced_model as Nullable(String)) as priced_model,
+        -- The id as reported (case kept), and its normalised family in a column of its own.
+        cast(coalesce(response_model, request_model) as Nullable(String)) as model_id,
+        cast({{ canonical_model('coalesce(response_model, request_model)') }} as Nullable(String)) as model_family,
+        cast(if(cost_usd is null, null, priced_model) as Nullable(String)) as priced_model,
+        cast(
+            multiIf(cost_usd is not null, null, usage_source = 'none', 'no_usage', 'no_price') as Nullable(String)
+        ) as unpriced_reason,
         cast(usage_source as LowCardinality(String)) as usage_source,
         cast(
             if(finish_reason_raw is null, null, {{ normalise_finish_reason('finish_reason_raw') }})

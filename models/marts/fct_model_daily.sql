@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='insert_overwrite',
         partition_by='call_date',
-        order_by='(call_date, provider, model)',
+        order_by='(call_date, provider, model_family)',
     )
 }}
 
@@ -38,7 +38,7 @@ call_rollup as (
     select
         call_date,
         coalesce(provider, '') as provider,
-        coalesce(model, '') as model,
+        coalesce(model_family, '') as model_family,
         count() as call_count,
         countIf(calls.is_error) as error_calls,
         sum(input_tokens) as input_tokens,
@@ -47,6 +47,7 @@ call_rollup as (
         sum(reasoning_tokens) as reasoning_tokens,
         sum(cost_usd) as cost_usd,
         countIf(not is_priced) as unpriced_calls,
+        {{ completeness_rollup() }},
         quantile(0.5)(duration_ms) as duration_ms_p50,  -- noqa: LT01
         quantile(0.95)(duration_ms) as duration_ms_p95,  -- noqa: LT01
         quantile(0.99)(duration_ms) as duration_ms_p99,  -- noqa: LT01
@@ -59,7 +60,7 @@ call_rollup as (
         -- Tokens the spans themselves reported, for reconciliation.
         {{ span_usage_rollup() }}
     from calls
-    group by call_date, provider, model
+    group by call_date, provider, model_family
 
 ),
 
@@ -69,13 +70,13 @@ calls_by_service as (
         call_date,
         service_name,
         coalesce(provider, '') as provider,
-        coalesce(model, '') as model,
+        coalesce(model_family, '') as model_family,
         count() as service_calls,
         sumIf(calls.input_tokens, usage_source = 'span') as service_input_tokens,
         sumIf(calls.output_tokens, usage_source = 'span') as service_output_tokens,
         countIf(usage_source != 'span' and not calls.is_error) as service_calls_missing_usage
     from calls
-    group by call_date, service_name, provider, model
+    group by call_date, service_name, provider, model_family
 
 ),
 
@@ -86,7 +87,7 @@ metered as (
     select
         coalesce(calls_by_service.call_date, metrics.metric_date) as metered_date,
         coalesce(calls_by_service.provider, coalesce(metrics.provider, '')) as provider,
-        coalesce(calls_by_service.model, coalesce(metrics.model, '')) as model,
+        coalesce(calls_by_service.model_family, coalesce(metrics.model, '')) as model_family,
         sum(coalesce(calls_by_service.service_calls, 0)) as metered_calls,
         sum(coalesce(calls_by_service.service_input_tokens, 0)) as metered_input_tokens,
         sum(coalesce(calls_by_service.service_output_tokens, 0)) as metered_output_tokens,
@@ -100,9 +101,9 @@ metered as (
             calls_by_service.call_date = metrics.metric_date
             and calls_by_service.service_name = metrics.service_name
             and calls_by_service.provider = coalesce(metrics.provider, '')
-            and calls_by_service.model = coalesce(metrics.model, '')
+            and calls_by_service.model_family = coalesce(metrics.model, '')
     where metrics.metric_date is not null
-    group by metered_date, provider, model
+    group by metered_date, provider, model_family
     settings join_use_nulls = 1
 
 ),
@@ -110,9 +111,9 @@ metered as (
 joined as (
 
     select
-        call_rollup.* except (provider, model),
+        call_rollup.* except (provider, model_family),
         call_rollup.provider as provider,
-        call_rollup.model as model,
+        call_rollup.model_family as model_family,
         metered.metric_input_tokens as metric_input_tokens,
         metered.metric_output_tokens as metric_output_tokens,
         metered.metric_calls as metric_calls,
@@ -130,12 +131,12 @@ joined as (
         on
             call_rollup.call_date = metered.metered_date
             and call_rollup.provider = metered.provider
-            and call_rollup.model = metered.model
+            and call_rollup.model_family = metered.model_family
     left join billing
         on
             call_rollup.call_date = billing.billed_date
             and call_rollup.provider = coalesce(billing.provider, '')
-            and call_rollup.model = coalesce(billing.model, '')
+            and call_rollup.model_family = coalesce(billing.model, '')
     settings join_use_nulls = 1
 
 ),
@@ -146,10 +147,13 @@ reconciled as (
         *,
         {{ complete_span_usage('joined', 'span_input_tokens') }} as observed_input_tokens,
         {{ complete_span_usage('joined', 'span_output_tokens') }} as observed_output_tokens,
+        -- Something to compare: the metric counted calls, or metered spans exist.
+        has_metrics and (coalesce(metric_calls, 0) > 0 or coalesce(metered_calls, 0) > 0) as has_metric_counterpart,
         -- Spans sampled while metrics are not: the token shortfall follows
-        -- the call shortfall. Report the ratio instead of a mismatch.
+        -- the call shortfall. Report the ratio (always strictly between 0
+        -- and 1) instead of a mismatch.
         if(
-            has_metrics and metric_calls > metered_calls and metric_input_tokens > 0,
+            has_metrics and metered_calls > 0 and metric_calls > metered_calls and metric_input_tokens > 0,
             metered_calls / metric_calls,
             null
         ) as implied_sampling_ratio,
@@ -157,7 +161,7 @@ reconciled as (
         if(metered_calls_missing_usage > 0, null, metered_output_tokens) as metered_observed_output,
         {{ combined_reconciliation_status(
             'metered_observed_input', 'metric_input_tokens',
-            'metered_observed_output', 'metric_output_tokens', 'has_metrics'
+            'metered_observed_output', 'metric_output_tokens', 'has_metric_counterpart'
         ) }} as metric_status,
         -- Billing also counts failed calls that were billed and traffic whose
         -- traces were sampled away, so a gap here is expected to be positive.
@@ -175,7 +179,7 @@ final as (
         ---------- ids
         cast(call_date as Date) as call_date,
         cast(provider as LowCardinality(String)) as provider,
-        cast(model as String) as model,
+        cast(model_family as String) as model_family,
 
         ---------- numerics
         cast(call_count as UInt64) as calls,
@@ -186,6 +190,7 @@ final as (
         cast(reasoning_tokens as Nullable(Int64)) as reasoning_tokens,
         cast(cost_usd as Nullable(Float64)) as cost_usd,
         cast(unpriced_calls as UInt64) as unpriced_calls,
+        cast(calls_without_usage as UInt64) as calls_without_usage,
         cast(duration_ms_p50 as Float64) as duration_ms_p50,
         cast(duration_ms_p95 as Float64) as duration_ms_p95,
         cast(duration_ms_p99 as Float64) as duration_ms_p99,
@@ -195,10 +200,17 @@ final as (
         cast(metric_input_tokens as Nullable(Float64)) as metric_input_tokens,
         cast(metric_output_tokens as Nullable(Float64)) as metric_output_tokens,
         cast(metric_calls as Nullable(Int64)) as metric_calls,
+        cast(metered_calls as Nullable(Int64)) as metered_calls,
+        cast(metered_input_tokens as Nullable(Int64)) as metered_input_tokens,
+        cast(metered_output_tokens as Nullable(Int64)) as metered_output_tokens,
+        cast(metered_calls_missing_usage as Nullable(Int64)) as metered_calls_without_usage,
         cast(implied_sampling_ratio as Nullable(Float64)) as implied_sampling_ratio,
         cast(billed_input_tokens as Nullable(Int64)) as billed_input_tokens,
         cast(billed_output_tokens as Nullable(Int64)) as billed_output_tokens,
         cast(billed_requests as Nullable(Int64)) as billed_requests,
+
+        ---------- booleans
+        cast(cost_complete as Bool) as cost_complete,
 
         ---------- strings
         cast(

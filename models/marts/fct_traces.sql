@@ -16,11 +16,11 @@
 with
 
 {% if is_incremental() %}
-touched as (
+    touched as (
 
-    {{ touched_traces('trace_date') }}
+        {{ touched_traces('trace_date') }}
 
-),
+    ),
 {% endif %}
 
 spans as (
@@ -93,7 +93,8 @@ call_rollup as (
         sum(total_tokens) as total_tokens,
         sum(cost_usd) as cost_usd,
         countIf(not is_priced) as unpriced_calls,
-        arraySort(groupUniqArray(coalesce(response_model, request_model))) as models,
+        {{ completeness_rollup() }},
+        arraySort(groupUniqArray(model_id)) as model_ids,
         sum(duration_ms) as llm_time_ms,
         -- Tokens the spans themselves reported, for reconciliation.
         {{ span_usage_rollup() }}
@@ -139,7 +140,9 @@ joined as (
         call_rollup.total_tokens as total_tokens,
         call_rollup.cost_usd as cost_usd,
         coalesce(call_rollup.unpriced_calls, 0) as unpriced_calls,
-        coalesce(call_rollup.models, []) as models,
+        coalesce(call_rollup.calls_without_usage, 0) as calls_without_usage,
+        coalesce(call_rollup.cost_complete, true) as cost_complete,
+        coalesce(call_rollup.model_ids, []) as model_ids,
         coalesce(call_rollup.llm_time_ms, 0) as llm_time_ms,
         coalesce(tool_rollup.tool_time_ms, 0) as tool_time_ms,
         log_rollup.app_prompt_tokens as app_prompt_tokens,
@@ -180,7 +183,7 @@ final as (
         ---------- strings
         cast(coalesce(root_service_name, '') as LowCardinality(String)) as root_service_name,
         cast(coalesce(root_span_name, '') as String) as root_span_name,
-        cast(models as Array(String)) as models,
+        cast(model_ids as Array(String)) as model_ids,
         cast(reconciliation_status as LowCardinality(String)) as reconciliation_status,
 
         ---------- numerics
@@ -192,11 +195,17 @@ final as (
         cast(total_tokens as Nullable(Int64)) as total_tokens,
         cast(cost_usd as Nullable(Float64)) as cost_usd,
         cast(unpriced_calls as UInt64) as unpriced_calls,
+        cast(calls_without_usage as UInt64) as calls_without_usage,
         cast(dateDiff('nanosecond', started_at, ended_at) / 1e6 as Float64) as duration_ms,
         cast(llm_time_ms as Float64) as llm_time_ms,
         cast(tool_time_ms as Float64) as tool_time_ms,
+        cast(span_input_tokens as Nullable(Int64)) as span_input_tokens,
+        cast(span_output_tokens as Nullable(Int64)) as span_output_tokens,
         cast(app_prompt_tokens as Nullable(Int64)) as app_prompt_tokens,
         cast(app_completion_tokens as Nullable(Int64)) as app_completion_tokens,
+
+        ---------- booleans
+        cast(cost_complete as Bool) as cost_complete,
 
         ---------- dates and timestamps
         cast(toDate(started_at) as Date) as trace_date,

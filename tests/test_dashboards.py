@@ -1,0 +1,251 @@
+"""Grafana dashboards and the analyst cookbook on a generated, built warehouse.
+
+The dashboards are code (dashboards/build.py, grafana-foundation-sdk); the
+committed JSON must be what the code generates. Every panel query is expanded
+the way the ClickHouse plugin does (dashboards/plugin_macros.py), must read the
+marts only, and must return rows for the last 7 days of generated data; every
+queries/*.sql must run unchanged, as `llmwh sql` runs it, and return rows.
+"""
+
+import json
+import re
+import sys
+from datetime import datetime, timezone
+
+import pytest
+import yaml
+
+from conftest import BIN, ROOT, dbt, llmwh, run, warehouse_env
+
+sys.path.insert(0, str(ROOT))
+
+from dashboards import build, plugin_macros  # noqa: E402
+from dashboards.plugin_macros import ALL, Variable  # noqa: E402
+from dashboards.run_queries import load_dashboards, panel_queries, variable_models  # noqa: E402
+
+MARTS = {'fct_llm_calls', 'fct_traces', 'fct_conversations', 'fct_model_daily', 'dim_models'}
+QUERIES = ROOT / 'queries'
+TABLE_REFERENCE = re.compile(r'\b(?:from|join)\s+([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)?)', re.IGNORECASE)
+
+
+def dashboard_sql():
+    """(dashboard uid, what, sql) of every panel target and variable query."""
+    for d in load_dashboards():
+        for panel, target in panel_queries(d):
+            yield d['uid'], panel['title'], target['rawSql']
+        for v in variable_models(d):
+            if v['type'] == 'query':
+                yield d['uid'], f'variable {v["name"]}', v['query']
+
+
+# ------------------------------------------------------------------ generated JSON
+
+def test_committed_dashboards_equal_the_generated_json():
+    assert build.stale_files() == [], 'run `make dashboards` and commit dashboards/grafana/json/'
+
+
+def test_make_dashboards_writes_the_same_json_twice():
+    first = build.build()
+    assert first == build.build()
+    assert sorted(first) == ['llm-cost.json', 'llm-reconciliation.json', 'llm-tools-conversations.json',
+                             'llm-usage-latency.json']
+
+
+# ------------------------------------------------------------------ panels read marts only
+
+def test_panel_and_variable_queries_read_marts_only():
+    from llmwh.config import otel_database
+
+    raw_prefix = otel_database() + '.'
+    for uid, what, sql in dashboard_sql():
+        assert raw_prefix not in sql.lower(), f'{uid} / {what} reads a raw table'
+        assert 'llm_staging' not in sql and 'llm_intermediate' not in sql, f'{uid} / {what}'
+        tables = TABLE_REFERENCE.findall(sql)
+        assert tables, f'{uid} / {what} reads no table'
+        for table in tables:
+            database, _, name = table.rpartition('.')
+            assert database == 'llm' and name in MARTS, f'{uid} / {what} reads {table}'
+
+
+def test_every_panel_is_bound_to_the_time_range_and_the_filters():
+    time_macros = ('$__dateTimeFilter(', '$__dateFilter(', '$__timeFilter(', '$__fromTime')
+    for d in load_dashboards():
+        names = {v['name']: v for v in variable_models(d)}
+        for name in ('provider', 'model', 'service'):
+            assert names[name]['multi'] and names[name]['includeAll'], (d['uid'], name)
+            assert names[name]['current']['value'] == [ALL]
+        assert names['datasource']['query'] == 'grafana-clickhouse-datasource'
+        for panel, target in panel_queries(d):
+            sql = target['rawSql']
+            assert any(m in sql for m in time_macros), (d['uid'], panel['title'])
+            assert '$__conditionalAll(' in sql, (d['uid'], panel['title'])
+            assert target['datasource'] == {'type': 'grafana-clickhouse-datasource', 'uid': '${datasource}'}
+            assert target['editorType'] == 'sql' and target['queryType'] in ('table', 'timeSeries')
+
+
+def test_the_four_dashboards_have_the_panels_the_issue_asks_for():
+    titles = {d['uid']: {p['title'] for p, _ in panel_queries(d)} for d in load_dashboards()}
+    assert {'Spend by day and model', 'Spend by service', 'Top users', 'Unpriced share of calls',
+            'Calls without usage', 'Cost per conversation and per trace, by day'} <= titles['llm-cost']
+    assert {'Calls by model', 'Output tokens per second by model', 'Latency and time to first token by model',
+            'Error rate by error type', 'Cache-hit share of input tokens'} <= titles['llm-usage-latency']
+    assert {'Status by day and model', 'Span vs app-log vs metric vs billed input tokens, by day',
+            'Implied sampling ratio by model', 'Calls of the model-day',
+            'Traces of the model-day'} <= titles['llm-reconciliation']
+    assert {'Tool calls', 'Slowest tool calls, by trace', 'LLM time vs tool time per trace',
+            'Most expensive conversations', 'Traces of the conversation'} <= titles['llm-tools-conversations']
+
+
+def test_provisioning_files_parse_and_point_at_the_plugin_and_the_json():
+    grafana = ROOT / 'dashboards' / 'grafana' / 'provisioning'
+    ds = yaml.safe_load((grafana / 'datasources' / 'clickhouse.yaml').read_text())['datasources'][0]
+    assert ds['type'] == 'grafana-clickhouse-datasource'
+    assert {ds['jsonData'][k] for k in ('host', 'port', 'protocol', 'username')} == {
+        '$CLICKHOUSE_HOST', '$CLICKHOUSE_PORT', '$CLICKHOUSE_PROTOCOL', '$CLICKHOUSE_USER'}
+    assert ds['secureJsonData']['password'] == '$CLICKHOUSE_PASSWORD'
+    provider = yaml.safe_load((grafana / 'dashboards' / 'llm-otel-warehouse.yaml').read_text())['providers'][0]
+    assert provider['type'] == 'file' and provider['options']['path'].endswith('llm-otel-warehouse')
+
+
+# ------------------------------------------------------------------ the plugin's macros
+
+FROM = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+TO = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def test_conditional_all_is_one_equals_one_for_all_and_the_condition_otherwise():
+    sql = "where $__conditionalAll(p IN (${p:singlequote}), $p) and $__conditionalAll(coalesce(m, '') IN ($m), ${m})"
+    all_selected = {'p': Variable('p', [ALL], ['a', 'b']), 'm': Variable('m', [ALL], ['x'])}
+    assert plugin_macros.apply_conditional_all(sql, all_selected) == 'where 1=1 and 1=1'
+    some = {'p': Variable('p', ['a', 'b'], ['a', 'b', 'c']), 'm': Variable('m', '', [])}
+    assert plugin_macros.apply_conditional_all(sql, some) == "where p IN (${p:singlequote}) and 1=1"
+
+
+def test_variables_format_like_grafana():
+    variables = {'p': Variable('p', ["o'ai", 'b'], []), 't': Variable('t', ''), 'all': Variable('all', [ALL], ['x', 'y'])}
+    assert plugin_macros.replace_variables('(${p:singlequote}) ${t:singlequote} ($all)', variables) == \
+        "('o\\'ai','b') '' ('x','y')"
+    assert plugin_macros.replace_variables('$__timeFilter(t) $unknown', variables) == '$__timeFilter(t) $unknown'
+
+
+def test_backend_macros_expand_as_the_plugin_does():
+    expand = plugin_macros.expand_backend_macros
+    assert expand('$__timeFilter(ts)', FROM, TO, 3600000) == \
+        f'ts >= toDateTime({int(FROM.timestamp())}) AND ts <= toDateTime({int(TO.timestamp())})'
+    assert expand('$__dateTimeFilter(d, ts)', FROM, TO, 1000) == (
+        "(d >= toDate('2026-11-24') AND d <= toDate('2026-12-01')) AND "
+        f'(ts >= toDateTime({int(FROM.timestamp())}) AND ts <= toDateTime({int(TO.timestamp())}))')
+    assert expand('$__timeInterval(started_at)', FROM, TO, 3600000) == \
+        'toStartOfInterval(toDateTime(started_at), INTERVAL 3600 second)'
+    assert expand('$__fromTime_ms $__toTime $__interval_s', FROM, TO, 600000) == \
+        f'fromUnixTimestamp64Milli({int(FROM.timestamp() * 1000)}) toDateTime({int(TO.timestamp())}) 600'
+    with pytest.raises(ValueError):
+        expand('$__nope(x)', FROM, TO, 1000)
+
+
+def test_interval_follows_the_range_and_the_panel_minimum():
+    assert plugin_macros.interval_ms(FROM, TO) == 600000               # 7 days / 1000 points -> 10m
+    assert plugin_macros.interval_ms(FROM, TO, min_interval='1h') == 3600000
+
+
+# ------------------------------------------------------------------ the cookbook, statically
+
+def _cte_names(sql):
+    return set(re.findall(r'(?:^|,|with)\s*(\w+)\s+as\s*\(', sql, re.IGNORECASE | re.MULTILINE))
+
+
+def test_cookbook_files_are_one_commented_qualified_statement():
+    files = sorted(QUERIES.glob('*.sql'))
+    assert {p.stem for p in files} >= {
+        'token_verification', 'cost_by_user_team_key', 'most_expensive_conversations', 'slowest_mcp_tools',
+        'cache_savings', 'price_change_impact', 'reconciliation_drilldown'}
+    for path in files:
+        sql = path.read_text()
+        assert sql.startswith('-- '), f'{path.name}: starts with a comment saying what it answers'
+        body = re.sub(r'--[^\n]*', '', sql).strip()
+        assert body.endswith(';') and body.count(';') == 1, f'{path.name}: one statement, ending with ;'
+        assert not re.search(r'\{\s*\w+\s*:\s*[A-Z]\w*', body), f'{path.name}: no client-side {{name:Type}} parameters'
+        ctes = _cte_names(body)
+        for table in TABLE_REFERENCE.findall(body):
+            assert '.' in table or table in ctes, f'{path.name}: {table} is neither qualified nor a CTE'
+
+
+# ------------------------------------------------------------------ on a generated warehouse
+
+@pytest.fixture(scope='module')
+def results(tmp_path_factory, profiles_dir):
+    """Every panel (three passes) and cookbook query, run once in one child process."""
+    tmp = tmp_path_factory.mktemp('dashboards')
+    out = tmp / 'gen'
+    env = warehouse_env(tmp, profiles_dir)
+    llmwh('generate', '--out', str(out), '--days', '7', '--seed', '42', check=True)
+    llmwh('init', env_extra=env, check=True)
+    llmwh('load', 'otlp', *sorted(str(p) for p in out.glob('*.jsonl') if not p.name.startswith('truth')),
+          env_extra=env, check=True)
+    for provider, name in (('openai', 'openai_usage_completions.jsonl'), ('anthropic', 'anthropic_usage_messages.jsonl')):
+        llmwh('load', 'usage', '--provider', provider, str(out / 'billing' / name), env_extra=env, check=True)
+    dbt('build', env_extra=env, check=True)
+    proc = run([str(BIN / 'python'), '-m', 'dashboards.run_queries', '--repeat', '1', '--json',
+                '--cookbook', str(QUERIES)], env_extra=env, check=True)
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    return env, records
+
+
+def _label(r):
+    return f"{r['pass']} {r['dashboard']} / {r['panel']}"
+
+
+def test_no_query_fails(results):
+    _, records = results
+    assert [(_label(r), r['error']) for r in records if 'error' in r] == []
+
+
+def test_every_panel_returns_rows_for_the_last_7_days(results):
+    _, records = results
+    default = [r for r in records if r['pass'] == 'default']
+    assert len(default) == sum(1 for d in load_dashboards() for _ in panel_queries(d))
+    assert [_label(r) for r in default if r['rows'] == 0 or r['non_null_values'] == 0] == []
+
+
+def test_a_non_all_selection_runs_the_filtered_branch(results):
+    _, records = results
+    selected = [r for r in records if r['pass'] == 'selected']
+    assert selected and all(r['variables']['provider'] != [ALL] for r in selected)
+    assert all(" IN ('" in r['sql'] for r in selected)
+    assert sum(r['rows'] > 0 for r in selected) > len(selected) / 2
+
+
+def test_drill_down_links_lead_to_rows(results):
+    _, records = results
+    links = [r for r in records if r['pass'].startswith('link:')]
+    followed = {r['pass'] for r in links}
+    assert {'link:Status by day and model.day', 'link:Most expensive conversations.conversation_id',
+            'link:Traces of the conversation.trace_id'} <= followed
+    targets = {'Calls of the model-day', 'Traces of the model-day', 'Traces of the conversation', 'Calls of the trace'}
+    assert [_label(r) for r in links if r['panel'] in targets and r['rows'] == 0] == []
+    drilled = next(r for r in links if r['pass'] == 'link:Status by day and model.day'
+                   and r['panel'] == 'Calls of the model-day')
+    assert drilled['variables']['drill_day'] and "call_date = toDateOrNull('" in drilled['sql']
+
+
+def test_every_cookbook_query_returns_rows(results):
+    _, records = results
+    cookbook = {r['panel']: r for r in records if r['pass'] == 'cookbook'}
+    assert set(cookbook) == {p.name for p in QUERIES.glob('*.sql')}
+    assert [name for name, r in cookbook.items() if r['rows'] == 0] == []
+
+
+def test_token_verification_agrees_with_the_marts(results):
+    """LibreChat's logged prompt tokens, structured form included, equal what the marts hold."""
+    env, _ = results
+    text = (QUERIES / 'token_verification.sql').read_text()
+    proc = llmwh('sql', '--format', 'json', '--', text, env_extra=env, check=True)
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert rows and any(r['structured_records'] for r in rows)
+    assert {r['level'] for r in rows} == {'conversation', 'trace'}
+    assert all(r['prompt_diff_vs_mart'] == 0 for r in rows if r['mart_app_prompt_tokens'] is not None)
+
+
+def test_the_benchmark_reports_a_latency_per_panel(results):
+    _, records = results
+    assert all(isinstance(r['median_ms'], float) and r['median_ms'] > 0 for r in records if 'error' not in r)
