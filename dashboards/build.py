@@ -283,8 +283,7 @@ GROUP BY day
 ORDER BY day DESC""", w=12, units={'spend_usd': 'currencyUSD', 'cost_per_trace': 'currencyUSD',
                                     'cost_per_conversation': 'currencyUSD'}),
         row('Who spends'),
-        table_panel('Top users', 'End users by priced spend (user.id, LibreChat user, LiteLLM end user). '
-                    'API keys and teams are not in the marts yet: see queries/cost_by_user_team_key.sql.', f"""
+        table_panel('Top users', 'End users by priced spend (user.id, LibreChat user, LiteLLM end user).', f"""
 SELECT
     coalesce(user_id, '(none)') AS user,
     count() AS calls,
@@ -296,6 +295,22 @@ SELECT
 FROM {m}.fct_llm_calls
 WHERE {CALLS_WHERE}
 GROUP BY user
+ORDER BY spend_usd DESC
+LIMIT 20""", w=12, units={'spend_usd': 'currencyUSD'}),
+        table_panel('Top API keys and teams', 'Priced spend per API key (by alias) and its team, as a '
+                    'gateway such as LiteLLM reports them; calls without a key are left out.', f"""
+SELECT
+    api_key,
+    coalesce(team, '(none)') AS team,
+    count() AS calls,
+    sum(input_tokens) AS input_tokens,
+    sum(output_tokens) AS output_tokens,
+    sum(cost_usd) AS spend_usd,
+    countIf(NOT is_priced) AS unpriced_calls
+FROM {m}.fct_llm_calls
+WHERE {CALLS_WHERE}
+  AND api_key IS NOT NULL
+GROUP BY api_key, team
 ORDER BY spend_usd DESC
 LIMIT 20""", w=12, units={'spend_usd': 'currencyUSD'}),
         table_panel('Spend by model, with what is missing', 'Per provider and model: priced spend next to '

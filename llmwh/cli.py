@@ -106,14 +106,17 @@ def ddl(database, cluster, retention, no_ttl, server_version):
 
 def _ddl_options(database, retention, no_ttl):
     from llmwh.config import retention_days
-    from llmwh.warehouse.ddl import DdlOptions
+    from llmwh.warehouse.ddl import DdlOptions, check_retention_names
 
     days = retention_days()
+    given = {}
     for item in retention:
         name, sep, value = item.partition('=')
         if not sep or not value.strip().isdigit():
             raise LlmwhError(f'--retention takes TABLE=DAYS (days >= 0), got {item!r}')
-        days[name.strip()] = int(value)
+        given[name.strip()] = int(value)
+    check_retention_names(given)
+    days.update(given)
     if no_ttl:
         days = {'default': 0}
     return DdlOptions(database=_database(database), retention=days)
@@ -126,15 +129,17 @@ def _ddl_options(database, retention, no_ttl):
 @click.argument('query', required=False)
 @click.option('--format', '-f', 'fmt', default='table', show_default=True,
               help='table, tsv, csv, json (one object per line) or any ClickHouse output format.')
-def sql(query, fmt):
-    """Run QUERY on the target and print the result (QUERY '-' reads stdin)."""
+@click.option('--write', is_flag=True, help='Allow statements that change data or schema (read-only without).')
+def sql(query, fmt, write):
+    """Run QUERY on the target and print the result (QUERY '-' reads stdin). Read-only
+    unless --write."""
     from llmwh.warehouse.query import run_sql
 
     if query in (None, '-'):
         if sys.stdin.isatty():
             raise LlmwhError('give a query as an argument, or pipe one in with `-`')
         query = sys.stdin.read()
-    out = run_sql(_connect(), query, fmt).decode()
+    out = run_sql(_connect(), query, fmt, write=write).decode()
     if out:
         click.echo(out, nl=not out.endswith('\n'))
 
@@ -164,6 +169,35 @@ def status():
     if failures:
         raise LlmwhError(f'{failures} model(s) did not build in the last dbt run')
 
+
+# ------------------------------------------------------------------ run
+
+@main.command('run')
+@with_target
+@click.option('--lock-file', type=click.Path(dir_okay=False),
+              help='Run lock (default: beside the embedded warehouse, or per target in the project).')
+@click.option('--no-checks', is_flag=True, help='Skip the data-quality checkpoint after dbt build.')
+def run_command(lock_file, no_checks):
+    """One scheduled cycle: lock, dbt source freshness, incremental dbt build, data-quality
+    checks, and a row in otel.llmwh_runs. Exit 0 ok, 3 data-quality failure,
+    4 infrastructure failure, 5 another run holds the lock."""
+    from llmwh.run.checks import default_checks
+    from llmwh.run.cycle import run_cycle
+
+    record = run_cycle(click.get_current_context().obj, lock_file=lock_file,
+                       checks=None if no_checks else default_checks(), echo=click.echo)
+    click.echo(f'Run {record.run_id}: {record.status} in '
+               f'{(record.finished_at - record.started_at).total_seconds():.0f} s; '
+               f'{record.models_built} model(s) built, {record.tests_run} tests/checks, '
+               f'{record.tests_failed} failed')
+    for failure in record.failures:
+        click.echo(f'  {failure}', err=True)
+    error = record.error()
+    if error:
+        raise error
+
+
+# ------------------------------------------------------------------ prices
 
 @main.command()
 @with_target
@@ -199,11 +233,12 @@ def load():
 
 @load.command('sample')
 @with_target
-def load_sample():
+@database_option
+def load_sample(database):
     """Load the small built-in sample of LLM telemetry (replaces an earlier sample load)."""
     from llmwh.sample.loader import load_sample_data
 
-    counts = load_sample_data(_connect(), _database(None))
+    counts = load_sample_data(_connect(), _database(database))
     if not any(counts.values()):
         click.echo('The sample is already loaded; nothing inserted.')
     for table, count in counts.items():
@@ -212,39 +247,44 @@ def load_sample():
 
 @load.command('otlp')
 @with_target
+@database_option
 @click.argument('paths', nargs=-1, required=True)
 @click.option('--force', is_flag=True, help='Load files again even when their content was loaded before.')
 @click.option('--skip-bad', is_flag=True,
               help='Quarantine malformed lines (table llmwh_quarantine) and load the rest.')
 @click.option('--jobs', '-j', type=click.IntRange(min=1), help='Parser processes (default: CPU count).')
-def load_otlp(paths, force, skip_bad, jobs):
+def load_otlp(database, paths, force, skip_bad, jobs):
     """Backfill OTLP/JSON files (collector `file` exporter, SDK JSON exporters: one export
     request per line, or one JSON document; .gz too) exactly as the collector's ClickHouse
     exporter writes them. Files already loaded (same content) are skipped."""
     from llmwh.otlp.loader import load_otlp_files
 
-    load_otlp_files(_connect(), _database(None), paths, force=force, skip_bad=skip_bad, jobs=jobs,
+    load_otlp_files(_connect(), _database(database), paths, force=force, skip_bad=skip_bad, jobs=jobs,
                     echo=click.echo)
 
 
 @load.command('usage')
 @with_target
+@database_option
 @click.option('--provider', required=True, type=click.Choice(['openai', 'anthropic']),
               help='Whose export the files are.')
 @click.option('--kind', type=click.Choice(['usage', 'costs']),
               help='Usage or costs, for files whose content does not tell (e.g. no results).')
 @click.option('--dry-run', is_flag=True, help='Parse and check the files; insert nothing.')
+@click.option('--force', is_flag=True, help='Load files again even when their content was loaded before.')
 @click.argument('files', nargs=-1, required=True)
-def load_usage(provider, kind, dry_run, files):
+def load_usage(database, provider, kind, dry_run, force, files):
     """Load provider usage/cost exports (OpenAI Usage/Costs API pages or dashboard CSV,
-    Anthropic usage_report/cost_report pages); reloading never double counts."""
+    Anthropic usage_report/cost_report pages); reloading never double counts. Files already
+    loaded (same content) are skipped."""
     from llmwh.billing.loader import load_usage_files
 
     wh = None if dry_run else _connect()
-    database = _database(None)
+    database = _database(database)
     click.echo(f'{"Checking" if dry_run else "Loading"} {len(files)} {provider} export file(s)'
                f'{"" if dry_run else " into database " + database}')
-    counts = load_usage_files(wh, database, provider, files, kind=kind, dry_run=dry_run, echo=click.echo)
+    counts = load_usage_files(wh, database, provider, files, kind=kind, dry_run=dry_run, force=force,
+                              echo=click.echo)
     for table, count in counts.items():
         click.echo(f'  {table:<40} {count:>6} rows{" (dry run: nothing inserted)" if dry_run else ""}')
 

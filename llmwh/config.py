@@ -86,6 +86,7 @@ class Target:
     driver: Optional[str] = None
     cluster: Optional[str] = None
     settings: dict = field(default_factory=dict)
+    profiles_dir: Optional[str] = None      # where its profiles.yml was found (for dbt children)
 
     @property
     def is_embedded(self) -> bool:
@@ -199,6 +200,7 @@ def load_target(profiles_dir: Optional[str] = None, target: Optional[str] = None
         raise LlmwhError(f'unknown target {name!r} in {profiles_file} (known targets: {known})')
     out = _render_value(outputs[name])
     t = _target_from_output(name, out)
+    t.profiles_dir = str(profiles_file.parent)
     if t.is_embedded:
         t.path = os.path.abspath(path or str(out.get('path') or '.warehouse'))
     elif path:

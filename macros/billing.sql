@@ -19,7 +19,7 @@
     key that breaks the rule. -#}
 {% test one_row_per_billing_key(model, raw_table, renamed_columns={}) %}
 
-{%- set key = var('billing_keys')[raw_table] -%}
+    {%- set key = var('billing_keys')[raw_table] -%}
 
 with
 
@@ -47,7 +47,7 @@ keyed_rows as (
 
     -- The view's rows under the raw column names.
     select
-        {%- for column in key %}
+{%- for column in key %}
         {{ renamed_columns.get(column, column) }} as {{ column }},
         {%- endfor %}
         loaded_at,

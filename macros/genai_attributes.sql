@@ -63,6 +63,8 @@
             'metadata.user_api_key_end_user_id', 'metadata.user_api_key_user_id',
             'ai.telemetry.metadata.userId', 'userId', 'user',
         ],
+        'api_key': ['metadata.user_api_key_alias', 'metadata.user_api_key_hash'],
+        'team': ['metadata.user_api_key_team_alias', 'metadata.user_api_key_team_id'],
         'tool_name': ['gen_ai.tool.name', 'tool.name', 'ai.toolCall.name'],
         'finish_reason': [
             'gen_ai.response.finish_reason', 'llm.response.finish_reason',
@@ -85,16 +87,43 @@
 {% macro genai_attr(map_column, field) -%}
     {%- set keys = genai_attribute_keys()[field] -%}
     coalesce(
-        {%- for key in keys %}
+    {%- for key in keys %}
         nullIf({{ map_column }}['{{ key }}'], ''){{ ',' if not loop.last }}
-        {%- endfor %}
+    {%- endfor %}
     )
 {%- endmacro %}
 
 
-{#- The field as Nullable(Int64): NULL when absent or not a number, never 0. -#}
+{#- The field as a token count, Nullable(Int64): NULL when absent, never 0. -#}
 {% macro genai_attr_int(map_column, field) -%}
-    toInt64OrNull({{ genai_attr(map_column, field) }})
+    {{ parse_token_count(genai_attr(map_column, field)) }}
+{%- endmacro %}
+
+
+{#- The one parse of a token count from text, Nullable(Int64): the value only
+    when the whole text is a non-negative integer below 10^12 (leading zeros
+    allowed); NULL for anything else (negative, fractional, non-numeric,
+    overflowing, empty, padded), so a bad value never becomes 0, a negative
+    count or an error. No call uses 10^12 tokens, and the bound keeps sums of
+    millions of calls inside Int64. -#}
+{% macro parse_token_count(text) -%}
+    if(match({{ text }}, '^0*[0-9]{1,12}$'), toInt64OrNull({{ text }}), null)
+{%- endmacro %}
+
+
+{#- Array(String): the token-count fields whose attribute is present but not
+    a valid count, i.e. nulled by genai_attr_int; fct_data_quality_issues
+    counts them. -#}
+{% macro genai_invalid_int_fields(map_column, fields) -%}
+    arrayFilter(f -> f != '', [
+        {%- for field in fields %}
+        if(
+            {{ genai_attr(map_column, field) }} is not null
+            and {{ genai_attr_int(map_column, field) }} is null,
+            '{{ field }}', ''
+        ){{ ',' if not loop.last }}
+        {%- endfor %}
+    ])
 {%- endmacro %}
 
 

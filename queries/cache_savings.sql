@@ -33,7 +33,7 @@ priced_calls as (
         and calls.is_priced
         and calls.started_at >= prices.valid_from
         and (prices.valid_to is null or calls.started_at < prices.valid_to)
-    order by call_id, prices.provider = calls.provider desc, prices.provider
+    order by call_id asc, prices.provider = calls.provider desc, prices.provider asc
     limit 1 by call_id
 
 )
@@ -55,4 +55,4 @@ select
     round(net_savings_usd / nullIf(cost_usd + net_savings_usd, 0), 4) as net_savings_share
 from priced_calls
 group by provider, model
-order by net_savings_usd desc, provider, model;
+order by net_savings_usd desc, provider asc, model asc;

@@ -13,7 +13,7 @@ conversations as (
     select *
     from llm.fct_conversations
     where last_seen_at >= now() - interval 7 day
-    order by cost_usd desc nulls last, conversation_id
+    order by cost_usd desc nulls last, conversation_id asc
     limit 20
 
 ),
@@ -50,9 +50,9 @@ select
     conversations.first_seen_at as first_seen_at,
     conversations.last_seen_at as last_seen_at,
     traces.traces as traces,
-    traces.traces_by_cost[1].1 as most_expensive_trace_id,
+    traces.traces_by_cost[1].1 as most_expensive_trace_id,  -- noqa: LT01
     arrayMap(t -> t.1, traces.traces_by_cost) as trace_ids
 from conversations
 left join traces on conversations.conversation_id = traces.conversation_id
-order by cost_usd desc nulls last, conversation_id
+order by cost_usd desc nulls last, conversation_id asc
 settings join_use_nulls = 1;

@@ -125,4 +125,4 @@ select
     round(sumIf(call_cost_usd, has_previous) - sum(at_previous_usd), 6) as impact_vs_previous_usd
 from per_call
 group by provider, model
-order by impact_vs_previous_usd asc nulls last, cost_usd desc, provider, model;
+order by impact_vs_previous_usd asc nulls last, cost_usd desc, provider asc, model asc;

@@ -25,8 +25,8 @@ picked as (
     order by
         abs(coalesce(input_tokens, 0) - coalesce(metric_input_tokens, toFloat64(billed_input_tokens), 0)) desc,
         day desc,
-        provider,
-        model
+        provider asc,
+        model asc
     limit 1
 
 ),

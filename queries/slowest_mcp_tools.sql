@@ -17,13 +17,13 @@ select
     count() as calls,
     countIf(is_error) as errors,
     round(countIf(is_error) / count(), 4) as error_rate,
-    round(quantile(0.5)(duration_ms), 1) as p50_ms,
-    round(quantile(0.95)(duration_ms), 1) as p95_ms,
-    round(quantile(0.99)(duration_ms), 1) as p99_ms,
+    round(quantile(0.5)(duration_ms), 1) as p50_ms,  -- noqa: LT01
+    round(quantile(0.95)(duration_ms), 1) as p95_ms,  -- noqa: LT01
+    round(quantile(0.99)(duration_ms), 1) as p99_ms,  -- noqa: LT01
     round(max(duration_ms), 1) as max_ms,
     argMax(trace_id, duration_ms) as slowest_trace_id,
     max(started_at) as last_called_at
 from llm_intermediate.int_tool_calls_classified
 where started_at >= now() - interval 7 day
 group by tool, service_name
-order by p95_ms desc, tool;
+order by p95_ms desc, tool asc;

@@ -61,7 +61,7 @@ token_logs as (
             or Body like '%tokenCount%'
         )
     -- collector retries deliver identical records: keep one of each
-    limit 1 by cityHash64(Timestamp, TraceId, SpanId, ServiceName, Body, LogAttributes)
+    limit 1 by cityHash64(Timestamp, TraceId, SpanId, ServiceName, Body, LogAttributes)  -- noqa: PRS, AM09
 
 ),
 

@@ -1,6 +1,6 @@
 """Write docs/marts.md, the marts' data dictionary, from their YAML docs.
 
-The YAML (models/marts/_marts__models.yml) is the one source: dbt enforces it
+The YAML (models/marts/_*.yml) is the one source: dbt enforces it
 as the marts' contracts and `dbt docs generate` reads it too. Run this after
 changing it; tests/test_data_dictionary.py fails while docs/marts.md is stale.
 
@@ -13,12 +13,12 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / 'models' / 'marts' / '_marts__models.yml'
+SOURCES = sorted((ROOT / 'models' / 'marts').glob('_*.yml'))
 TARGET = ROOT / 'docs' / 'marts.md'
 
 HEADER = """# Marts: data dictionary
 
-Generated from `models/marts/_marts__models.yml` by `scripts/data_dictionary.py`;
+Generated from `models/marts/_*.yml` by `scripts/data_dictionary.py`;
 do not edit by hand. The marts live in database `llm`; every column below is
 enforced by the model's contract (name and type). Token counts are NULL where
 unknown, never 0; costs are NULL where no price or no usage is known.
@@ -43,7 +43,8 @@ def render(models: list) -> str:
 
 
 def build() -> str:
-    return render(yaml.safe_load(SOURCE.read_text())['models'])
+    models = [m for path in SOURCES for m in (yaml.safe_load(path.read_text()) or {}).get('models', [])]
+    return render(models)
 
 
 if __name__ == '__main__':

@@ -108,8 +108,8 @@ def test_sql_reads_stdin(warehouse, profiles_dir):
 def test_init_twice_reports_existing_tables(warehouse, profiles_dir):
     proc = llmwh('init', '--path', str(warehouse), '--profiles-dir', str(profiles_dir), check=True)
     lines = [line.split() for line in proc.stdout.splitlines()[1:]]
-    # + provider_usage/costs, + llmwh_loaded_files/quarantine
-    assert len(lines) == 9 + 2 + 2 and all(state == 'exists' for _, state in lines)
+    # + provider_usage/costs, + llmwh_loaded_files/quarantine, + llmwh_runs
+    assert len(lines) == 9 + 2 + 2 + 1 and all(state == 'exists' for _, state in lines)
 
 
 def test_init_warns_when_configured_retention_differs(warehouse, profiles_dir):
@@ -120,6 +120,70 @@ def test_init_warns_when_configured_retention_differs(warehouse, profiles_dir):
 
 def test_ddl_command_prints_cluster_form():
     out = llmwh('ddl', '--cluster', 'prod', check=True).stdout
-    # + provider_usage/costs and llmwh_loaded_files/quarantine, local and Distributed
-    assert out.count('on cluster `prod`') == 18 + 4 + 4
+    # + provider_usage/costs, llmwh_loaded_files/quarantine and llmwh_runs, local and Distributed
+    assert out.count('on cluster `prod`') == 18 + 4 + 4 + 2
     assert 'ReplicatedMergeTree(' in out and 'Distributed(`prod`' in out
+
+
+# ---------------------------------------------------------------- safety (issue 10)
+
+def wh_args(warehouse, profiles_dir):
+    return ['--path', str(warehouse), '--profiles-dir', str(profiles_dir)]
+
+
+def test_sql_is_read_only_unless_write(warehouse, profiles_dir):
+    args = wh_args(warehouse, profiles_dir)
+    llmwh('sql', '--write', 'create table if not exists default.scratch (n UInt8) engine = MergeTree order by n',
+          *args, check=True)
+    for statement in ('insert into default.scratch select 1', 'drop table default.scratch',
+                      'truncate table default.scratch', 'alter table default.scratch delete where 1'):
+        proc = llmwh('sql', statement, *args)
+        assert_clean_error(proc, 'readonly', 'add --write')
+    out = llmwh('sql', 'select count() from system.tables where database = \'default\' and name = \'scratch\'',
+                '-f', 'tsv', *args, check=True).stdout
+    assert out.splitlines() == ['count()', '1']
+    # Settings may still change per query in read-only mode (readonly=2, not 1).
+    out = llmwh('sql', 'select 7 as n settings max_threads = 1', '-f', 'tsv', *args, check=True).stdout
+    assert out.splitlines() == ['n', '7']
+    llmwh('sql', '--write', 'insert into default.scratch select 1', *args, check=True)
+    llmwh('sql', '--write', 'drop table default.scratch', *args, check=True)
+    out = llmwh('sql', "select count() from system.tables where name = 'scratch'", '-f', 'tsv', *args,
+                check=True).stdout
+    assert out.splitlines() == ['count()', '0']
+
+
+def test_sql_syntax_error_is_one_line_without_the_format_clause(warehouse, profiles_dir):
+    proc = llmwh('sql', 'selec 1', '-f', 'tsv', *wh_args(warehouse, profiles_dir))
+    assert_clean_error(proc, 'Syntax error')
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert 'FORMAT' not in proc.stderr and 'TabSeparated' not in proc.stderr
+
+
+def test_ddl_cluster_name_cannot_inject_a_statement():
+    out = llmwh('ddl', '--cluster', "c'; drop table t; --", check=True).stdout
+    statements = [s for s in out.split(';\n') if s.strip()]
+    assert not any(line.strip().lower().startswith('drop') for line in out.splitlines())
+    assert all('on cluster `c\'; drop table t; --`' in s or 'Distributed' in s or 'as ' in s
+               for s in statements if 'on cluster' in s)
+    assert len(statements) == 26
+
+
+def test_unknown_retention_table_lists_the_known_tables():
+    proc = llmwh('ddl', '--retention', 'otel_trace=7')
+    assert_clean_error(proc, 'unknown table otel_trace', 'otel_traces', 'provider_usage', 'default')
+    assert llmwh('ddl', '--retention', 'otel_traces=7', '--retention', 'default=30').returncode == 0
+
+
+def test_loads_honour_database(tmp_path, profiles_dir):
+    args = wh_args(tmp_path / 'wh', profiles_dir)
+    llmwh('init', '--database', 'other_raw', *args, check=True)
+    llmwh('load', 'sample', '--database', 'other_raw', *args, check=True)
+    usage = ROOT / 'tests' / 'data' / 'billing' / 'openai_completions_page.json'
+    llmwh('load', 'usage', '--provider', 'openai', '--database', 'other_raw', str(usage), *args, check=True)
+    out = llmwh('sql', "select (select count() from other_raw.otel_traces) > 0 as traces, "
+                       "(select count() from other_raw.provider_usage) as usage", '-f', 'json', *args,
+                check=True).stdout
+    assert json.loads(out) == {'traces': True, 'usage': 3}
+    # load otlp too: the same file into another database is a separate load.
+    proc = llmwh('load', 'otlp', '--database', 'nowhere_db', str(usage), *args)
+    assert proc.returncode != 0 and 'nowhere_db' in proc.stderr, proc.stderr

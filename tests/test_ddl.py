@@ -2,6 +2,7 @@
 
 import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -40,10 +41,10 @@ EXPORTER_INSERTS = {
 ALL_OBJECTS = {'otel_logs', 'otel_traces', 'otel_traces_trace_id_ts', 'otel_traces_trace_id_ts_mv',
                'otel_metrics_gauge', 'otel_metrics_sum', 'otel_metrics_histogram',
                'otel_metrics_exponential_histogram', 'otel_metrics_summary',
-               'provider_usage', 'provider_costs', 'llmwh_loaded_files', 'llmwh_quarantine'}
+               'provider_usage', 'provider_costs', 'llmwh_loaded_files', 'llmwh_quarantine', 'llmwh_runs'}
 STORAGE_TABLES = ALL_OBJECTS - {'otel_traces_trace_id_ts_mv'}
-# `llmwh load otlp` bookkeeping: small, unpartitioned, never expired.
-BOOKKEEPING_TABLES = {'llmwh_loaded_files', 'llmwh_quarantine'}
+# `llmwh load otlp` and `llmwh run` bookkeeping: small, unpartitioned, never expired.
+BOOKKEEPING_TABLES = {'llmwh_loaded_files', 'llmwh_quarantine', 'llmwh_runs'}
 RETENTION = {'default': 30, 'otel_logs': 14, 'otel_metrics_sum': 90}
 
 NOW = datetime.now(timezone.utc).replace(microsecond=123456)
@@ -255,3 +256,19 @@ def test_cluster_ddl_parses_and_is_replicated(wh):
     assert {re.search(r'`otel`\.`(\w+)` on cluster', s).group(1) for s in distributed} == STORAGE_TABLES
     mv = next(s.sql for s in statements if s.sql.startswith('create materialized view'))
     assert 'from `otel`.`otel_traces_local`' in mv and 'to `otel`.`otel_traces_trace_id_ts_local`' in mv
+
+
+def test_access_roles_parse_and_cover_every_role(wh):
+    """ddl/access/roles.sql (for a server; see ddl/README.md) parses statement by statement."""
+    from llmwh.warehouse.ddl import split_statements
+
+    text = (Path(__file__).resolve().parents[1] / 'ddl' / 'access' / 'roles.sql').read_text()
+    statements = [s.strip() for s in split_statements(text)
+                  if re.sub(r'--[^\n]*', '', s).strip()]
+    kinds = [wh.rows(f'explain ast {s}')[0][0] for s in statements]
+    assert kinds.count('CreateRoleQuery') == 5 and 'CreateSettingsProfileQuery' in kinds
+    assert 'CreateQuotaQuery' in kinds and any('ROW POLICY' in k for k in kinds)
+    roles = set(re.findall(r'create role if not exists (\w+)', text))
+    assert roles >= {'llm_ingest', 'llm_transform', 'llm_analyst', 'llm_dashboard'}
+    for role in roles:
+        assert re.search(rf'grant [^;]+ to {role};', text), role

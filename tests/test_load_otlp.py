@@ -640,6 +640,16 @@ def test_a_corrupt_gzip_file_is_a_clear_error(wh, empty, tmp_path):
     assert loaded_files(wh) == []
 
 
+def test_a_logs_table_without_event_name_still_loads(wh, tmp_path):
+    # Tables created for older exporters have no EventName; like the exporter, it is not sent.
+    apply_ddl(wh, DdlOptions(database='t_otlp_old_logs', retention={'default': 0}))
+    wh.command('alter table t_otlp_old_logs.otel_logs drop column EventName')
+    load_otlp_files(wh, 't_otlp_old_logs', [str(write_jsonl(tmp_path / 'logs.jsonl', LOGS))], jobs=1)
+    got = wh.rows('select toUnixTimestamp64Nano(Timestamp), Body, LogAttributes '
+                  'from t_otlp_old_logs.otel_logs order by Timestamp')
+    assert got == [(r['Timestamp'], r['Body'], r['LogAttributes']) for r in EXPECTED_LOGS]
+
+
 def test_loading_rows_older_than_the_retention_warns(wh, tmp_path):
     apply_ddl(wh, DdlOptions(database='t_otlp_ttl', retention={'default': 30, 'otel_logs': 0}))
     out = []

@@ -292,7 +292,7 @@ def billing_db(wh):
 
 @pytest.fixture
 def empty_db(wh, billing_db):
-    for table in ('provider_usage', 'provider_costs'):
+    for table in ('provider_usage', 'provider_costs', 'llmwh_loaded_files'):
         wh.command(f'truncate table {billing_db}.{table}')
     return billing_db
 
@@ -319,8 +319,24 @@ def test_reloading_the_same_file_never_double_counts(wh, empty_db):
     load(wh, empty_db, 'openai', 'openai_completions_page.json')
     load(wh, empty_db, 'openai', 'openai_completions_page.json', 'openai_completions_page.json')
     assert usage_totals(wh, empty_db) == first
-    # The rows are there several times until a merge: the reader's dedupe is what counts.
-    assert wh.rows(f'select count() from {empty_db}.provider_usage')[0][0] >= 3
+    # Content loaded before is skipped: raw readers see each row once too.
+    assert wh.rows(f'select count() from {empty_db}.provider_usage')[0][0] == 3
+
+
+def test_loaded_content_is_skipped_unless_forced(wh, empty_db, tmp_path):
+    load(wh, empty_db, 'openai', 'openai_completions_page.json')
+    copy = tmp_path / 'renamed.json'
+    copy.write_bytes((DATA / 'openai_completions_page.json').read_bytes())
+    totals, lines = load(wh, empty_db, 'openai', copy)
+    assert totals == {'provider_usage': 0, 'provider_costs': 0}
+    assert any('renamed.json: already loaded at ' in x and '(same content as ' in x for x in lines), lines
+    assert wh.rows(f'select count() from {empty_db}.provider_usage')[0][0] == 3
+    totals, _ = load(wh, empty_db, 'openai', copy, force=True)
+    assert totals == {'provider_usage': 3, 'provider_costs': 0}
+    # Forced: the raw rows are there twice until a merge; the reader's dedupe still counts them once.
+    assert wh.rows(f'select count() from {empty_db}.provider_usage')[0][0] == 6
+    assert usage_totals(wh, empty_db) == (3, 8000, 1500, 80)
+    assert wh.rows(f'select count() from {empty_db}.llmwh_loaded_files')[0][0] == 2
 
 
 def test_overlapping_export_replaces_the_overlap(wh, empty_db):
@@ -421,9 +437,12 @@ def test_cli_reports_rows_per_file_and_table(cli_env):
     out = loads[0].stdout
     assert 'openai_usage.csv: openai_usage_csv, 3 rows -> provider_usage' in out
     assert 'openai_completions_pages.jsonl: openai_usage_jsonl, 2 rows -> provider_usage' in out
-    table_lines = {line.split()[0]: int(line.split()[1]) for line in out.splitlines()
-                   if line.strip().startswith('provider_')}
-    assert table_lines == {'provider_usage': 10, 'provider_costs': 3}
+    assert _table_lines(out) == {'provider_usage': 10, 'provider_costs': 3}
+
+
+def _table_lines(out):
+    return {line.split()[0]: int(line.split()[1]) for line in out.splitlines()
+            if line.strip().startswith('provider_')}
 
 
 def test_dbt_build_of_billing_staging_passes(cli_env):
@@ -448,7 +467,13 @@ def test_staging_has_one_row_per_key_after_a_double_load(cli_env):
                      {'provider': 'openai', 'n': 3, 'usd': '1.440804383403'}]
     raw = sql_json(env, 'select (select count() from otel.provider_usage) as usage, '
                         '(select count() from otel.provider_costs) as costs')[0]
-    assert raw['usage'] >= 11 and raw['costs'] >= 6
+    # The second load of each file is skipped: raw readers see no duplicates either.
+    first = [_table_lines(load.stdout) for load in cli_env[1][:2]]
+    assert raw == {'usage': sum(t['provider_usage'] for t in first),
+                   'costs': sum(t['provider_costs'] for t in first)}
+    assert [_table_lines(load.stdout) for load in cli_env[1][2:]] == [
+        {'provider_usage': 0, 'provider_costs': 0}] * 2
+    assert 'already loaded' in cli_env[1][2].stdout and 'already loaded' in cli_env[1][3].stdout
 
 
 def test_staging_keeps_the_latest_load_of_an_overlap(cli_env):

@@ -94,9 +94,9 @@ def test_rerun_is_idempotent(env):
 
 def test_duplicate_deliveries_are_counted_once(env):
     before = snapshot(env)
-    llmwh('sql', "insert into otel.otel_traces select * from otel.otel_traces "
+    llmwh('sql', '--write', "insert into otel.otel_traces select * from otel.otel_traces "
                  "where ServiceName in ('support-bot', 'research-agent')", env_extra=env, check=True)
-    llmwh('sql', "insert into otel.otel_logs select * from otel.otel_logs where LogAttributes['promptTokens'] != ''",
+    llmwh('sql', '--write', "insert into otel.otel_logs select * from otel.otel_logs where LogAttributes['promptTokens'] != ''",
           env_extra=env, check=True)
     dbt('run', env_extra=env, check=True)
     assert snapshot(env) == before
@@ -107,7 +107,7 @@ def test_late_data_inside_the_lookback_window_is_picked_up(env):
     min_date = q(env, 'select toString(min(call_date)) as d from llm.fct_llm_calls')[0]['d']
     # A copy of the support-bot call (newest day) with new ids, moved to the day
     # before the oldest data: the 2-day lookback from the newest day covers it.
-    llmwh('sql', "insert into otel.otel_traces select * replace ("
+    llmwh('sql', '--write', "insert into otel.otel_traces select * replace ("
                  "concat('1a7e', substring(TraceId, 5)) as TraceId, "
                  "Timestamp - interval 2 day as Timestamp) from otel.otel_traces "
                  "where ServiceName = 'support-bot' limit 1", env_extra=env, check=True)
@@ -121,7 +121,7 @@ def test_late_data_inside_the_lookback_window_is_picked_up(env):
 
 def test_data_older_than_the_window_needs_a_full_refresh(env):
     late_id = "startsWith(trace_id, '01d0')"
-    llmwh('sql', "insert into otel.otel_traces select * replace ("
+    llmwh('sql', '--write', "insert into otel.otel_traces select * replace ("
                  "concat('01d0', substring(TraceId, 5)) as TraceId, "
                  "Timestamp - interval 10 day as Timestamp) from otel.otel_traces "
                  "where ServiceName = 'support-bot' limit 1", env_extra=env, check=True)

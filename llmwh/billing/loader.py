@@ -3,7 +3,10 @@
 Every file is parsed and checked before anything is inserted, so a bad file
 (or row) loads nothing. Each file's rows carry one `loaded_at`, later than any
 earlier load, so the latest load of a (provider, bucket, group keys) key wins:
-reloading the same or an overlapping export never double counts.
+reloading the same or an overlapping export never double counts. Each loaded
+file is recorded by content hash in llmwh_loaded_files (as `load otlp` does),
+and content loaded before is skipped unless `force`, so a rerun adds no raw
+rows either.
 """
 
 from datetime import datetime, timedelta, timezone
@@ -15,6 +18,7 @@ from llmwh.errors import LlmwhError
 from llmwh.reporting import Echo, quiet
 from llmwh.warehouse import Warehouse
 from llmwh.warehouse.introspect import existing_tables, table_retention_days
+from llmwh.warehouse.loaded_files import LOADED_FILES, content_sha256, previous_load, record_load, skipped_message
 
 # An export spans up to months of daily buckets, and every day is a partition.
 INSERT_SETTINGS = {'max_partitions_per_insert_block': 0}
@@ -50,19 +54,30 @@ def describe(export: ParsedExport) -> str:
 
 
 def load_usage_files(wh: Optional[Warehouse], database: str, provider: str, paths: Sequence[str],
-                     kind: Optional[str] = None, echo: Echo = quiet, dry_run: bool = False) -> dict:
-    """Parse every file, then insert each one. Returns rows loaded per table."""
+                     kind: Optional[str] = None, echo: Echo = quiet, dry_run: bool = False,
+                     force: bool = False) -> dict:
+    """Parse every file, then insert each one whose content was not loaded before
+    (all of them with `force`). Returns rows loaded per table."""
     exports = parse_exports(paths, provider, kind)
     totals = {table: 0 for table in TABLES.values()}
     if not dry_run:
-        _check_tables(wh, database, sorted({e.table for e in exports if e.rows}))
+        _check_tables(wh, database, sorted({e.table for e in exports if e.rows} | {LOADED_FILES}))
     clock = LoadClock()
+    seen = {}   # sha256 -> path, loaded by this run
     for export in exports:
         for warning in export.warnings:
             echo(f'  warning: {warning}', err=True)
-        echo(f'  {describe(export)}')
         if not export.rows:
+            echo(f'  {describe(export)}')
             continue
+        if not dry_run:
+            sha256, size = content_sha256(export.path)
+            previous = (seen[sha256], None) if sha256 in seen else (
+                None if force else previous_load(wh, database, sha256))
+            if previous:
+                echo(f'  {skipped_message(export.path, previous)}')
+                continue
+        echo(f'  {describe(export)}')
         totals[export.table] += len(export.rows)
         if dry_run:
             continue
@@ -72,6 +87,8 @@ def load_usage_files(wh: Optional[Warehouse], database: str, provider: str, path
         values = [[row[c] for c in names] + [loaded_at] for row in export.rows]
         wh.insert(export.table, values, names + ['loaded_at'], database=database,
                   settings=INSERT_SETTINGS)
+        record_load(wh, database, sha256, export.path, size, {export.table: len(export.rows)}, loaded_at)
+        seen[sha256] = export.path
     return totals
 
 

@@ -2,11 +2,10 @@
 
 Per file: hash the (decompressed) content and skip it when that content was
 loaded before; turn every request into exporter rows (llmwh.otlp.rows), spooled
-as JSONEachRow that ClickHouse parses itself; insert only after the whole file
-parsed, so a bad line leaves nothing of its file behind unless --skip-bad
-quarantines it; then record the file in llmwh_loaded_files. Big inputs are
-parsed by worker processes: protobuf's JSON parser is pure Python and is
-the bottleneck.
+as one Arrow stream per table; insert only after the whole file parsed, so a
+bad line leaves nothing of its file behind unless --skip-bad quarantines it;
+then record the file in llmwh_loaded_files. Big inputs are parsed by worker
+processes: decoding the JSON and mapping it is Python and is the bottleneck.
 """
 
 import multiprocessing
@@ -19,8 +18,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterator, Optional, Sequence
 
 from llmwh.errors import LlmwhError
+from llmwh.otlp.batches import StreamSpool
 from llmwh.otlp.files import Bad, chunks, content_sha256, read_units
-from llmwh.otlp.rows import Converted, convert_chunk
+from llmwh.otlp.rows import Converted, convert_chunk, worker_ready
 from llmwh.reporting import Echo, quiet
 from llmwh.warehouse import Warehouse
 from llmwh.warehouse.ddl import quote
@@ -31,7 +31,9 @@ LOADED_FILES = 'llmwh_loaded_files'
 QUARANTINE = 'llmwh_quarantine'
 LOADED_FILES_COLUMNS = ('sha256', 'file', 'size_bytes', 'rows', 'bad_lines', 'loaded_at')
 QUARANTINE_COLUMNS = ('file', 'sha256', 'line', 'error', 'raw', 'loaded_at')
-INSERT_SETTINGS = {'date_time_input_format': 'best_effort', 'input_format_skip_unknown_fields': 1}
+# Arrow columns are matched by name; EventName is left out when the logs table lacks it.
+INSERT_SETTINGS = {'input_format_skip_unknown_fields': 1}
+INSERT_FORMAT = 'ArrowStream'
 POOL_MIN_BYTES = 8 << 20       # smaller files parse in-process: starting workers costs more
 SPOOL_MEMORY_BYTES = 64 << 20  # spooled rows beyond this go to a temp file
 PROGRESS_SECONDS = 10
@@ -53,7 +55,7 @@ class ParsedFile:
     path: str
     sha256: str
     size: int
-    spools: dict = field(default_factory=dict)     # table -> _Spool of JSONEachRow
+    spools: dict = field(default_factory=dict)     # table -> _Spool of an Arrow stream
     counts: Counter = field(default_factory=Counter)
     bad: list = field(default_factory=list)
     oldest: dict = field(default_factory=dict)     # table -> earliest row, epoch seconds
@@ -61,21 +63,22 @@ class ParsedFile:
 
     def add(self, result: Converted):
         self.bad.extend(result.bad)
-        for table, data in result.data.items():
-            self.spools.setdefault(table, _Spool()).fh.write(data)
+        for table, batch in result.data.items():
+            self.spools.setdefault(table, _Spool()).write(batch)
         self.counts.update(result.counts)
         for table, seconds in result.oldest.items():
             self.oldest[table] = min(seconds, self.oldest.get(table, seconds))
         self.lines += result.lines
 
 
-class _Spool:
+class _Spool(StreamSpool):
     """Rows of one table for one file, in memory up to a size, then on disk."""
 
     def __init__(self):
-        self.fh = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)
+        super().__init__(tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES))
 
     def blocks(self) -> Iterator[bytes]:
+        self.finish()
         self.fh.seek(0)
         while block := self.fh.read(8 << 20):
             yield block
@@ -148,6 +151,8 @@ class OtlpLoader:
         return summary
 
     def _load_file(self, path: str, summary: Summary):
+        if os.path.getsize(path) >= POOL_MIN_BYTES:
+            self._start_pool()   # the workers start up while the content is hashed
         sha256, size = content_sha256(path)
         if not size:
             # All empty files share one hash; none is "the same file" as another.
@@ -199,7 +204,7 @@ class OtlpLoader:
         done = []
         for table in sorted(parsed.spools):
             try:
-                self._insert_json(table, parsed.spools.pop(table))
+                self._insert_table(table, parsed.spools.pop(table))
             except LlmwhError as ex:
                 if not done:
                     raise
@@ -236,9 +241,7 @@ class OtlpLoader:
             for item in items:
                 yield Converted(bad=[item]) if isinstance(item, Bad) else convert_chunk(item)
             return
-        if self.pool is None:
-            # spawn, not fork: this process runs the engine's threads.
-            self.pool = multiprocessing.get_context('spawn').Pool(self.jobs)
+        self._start_pool()
         pending = deque()
         for item in items:
             if isinstance(item, Bad):
@@ -251,9 +254,15 @@ class OtlpLoader:
         while pending:
             yield _result(pending.popleft())
 
-    def _insert_json(self, table: str, spool: _Spool):
+    def _start_pool(self):
+        if self.pool is None and self.jobs > 1:
+            # spawn, not fork: this process runs the engine's threads. Workers import
+            # the mapping as they start, not on their first chunk.
+            self.pool = multiprocessing.get_context('spawn').Pool(self.jobs, initializer=worker_ready)
+
+    def _insert_table(self, table: str, spool: _Spool):
         try:
-            self.wh.insert_formatted(table, self.columns[table], spool.blocks(), fmt='JSONEachRow',
+            self.wh.insert_formatted(table, self.columns[table], spool.blocks(), fmt=INSERT_FORMAT,
                                      database=self.database, settings=INSERT_SETTINGS)
         finally:
             spool.fh.close()

@@ -1,9 +1,11 @@
 """OTLP/JSON export requests -> rows exactly as the collector's ClickHouse exporter writes them.
 
-Pure functions, no I/O. Parsing is protobuf's own (opentelemetry-proto messages
-and `json_format`); the mapping follows the exporter's code (contrib
-v0.161/v0.162: exporter_traces.go, exporter_logs.go, internal/metrics) and
-pdata's `Value.AsString`. Column lists: llmwh/warehouse/exporter.py.
+The reference mapping. Pure functions, no I/O. Parsing is protobuf's own
+(opentelemetry-proto messages and `json_format`); the mapping follows the
+exporter's code (contrib v0.161/v0.162: exporter_traces.go, exporter_logs.go,
+internal/metrics) and pdata's `Value.AsString`. Column lists:
+llmwh/warehouse/exporter.py. The loader uses llmwh.otlp.fast, which gives the
+same rows without protobuf messages (tests/test_otlp_fast.py compares them).
 
 Row values are plain Python: DateTime64(9) columns hold int nanoseconds since
 the epoch, DateTime (metrics) columns int seconds, maps are dicts with keys in
@@ -53,8 +55,8 @@ _I64_MAX = (1 << 63) - 1
 
 # ---------------------------------------------------------------- parsing
 
-def parse_request(obj):
-    """(signal, protobuf request) for one decoded OTLP/JSON export request."""
+def request_signal(obj) -> str:
+    """'traces', 'logs' or 'metrics': the one signal a decoded export request holds."""
     if not isinstance(obj, dict):
         kind = {list: 'array', str: 'string', bool: 'boolean', type(None): 'null'}.get(type(obj), 'number')
         raise OtlpError(f'not an OTLP export request: a JSON {kind}, not an object')
@@ -65,7 +67,12 @@ def parse_request(obj):
         raise OtlpError('not an OTLP export request: no resourceSpans, resourceLogs or resourceMetrics')
     if len(signals) > 1:
         raise OtlpError(f'one request holds one signal, this one mixes {", ".join(sorted(signals))}')
-    signal = signals.pop()
+    return signals.pop()
+
+
+def parse_request(obj):
+    """(signal, protobuf request) for one decoded OTLP/JSON export request."""
+    signal = request_signal(obj)
     # OTLP/JSON writes trace and span ids as hex; protobuf's JSON mapping reads
     # bytes as base64 and would silently turn hex into other bytes.
     _IDS_TO_BASE64[signal](obj)
@@ -193,7 +200,7 @@ def format_double(f: float) -> str:
     return f'{sign}{head}e{"-" if sci < 0 else "+"}{abs(sci)}'
 
 
-def _json_string(s: str) -> str:
+def json_string(s: str) -> str:
     # Go's encoding/json with SetEscapeHTML(false), which pdata's AsString uses
     # since collector issue #14662 (2026; older collectors wrote < > & as
     # \u003c \u003e \u0026): the escapes Python's writes, plus U+2028/U+2029.
@@ -203,7 +210,7 @@ def _json_string(s: str) -> str:
     return out
 
 
-def _go_json(raw) -> str:
+def go_json(raw) -> str:
     """encoding/json of pdata's AsRaw() value (map keys sorted, no HTML escaping)."""
     if raw is None:
         return 'null'
@@ -212,7 +219,7 @@ def _go_json(raw) -> str:
     if raw is False:
         return 'false'
     if isinstance(raw, str):
-        return _json_string(raw)
+        return json_string(raw)
     if isinstance(raw, int):
         return str(raw)
     if isinstance(raw, float):
@@ -222,8 +229,8 @@ def _go_json(raw) -> str:
     if isinstance(raw, bytes):
         return '"' + base64.b64encode(raw).decode('ascii') + '"'
     if isinstance(raw, dict):
-        return '{' + ','.join(_json_string(k) + ':' + _go_json(raw[k]) for k in sorted(raw)) + '}'
-    return '[' + ','.join(_go_json(v) for v in raw) + ']'
+        return '{' + ','.join(json_string(k) + ':' + go_json(raw[k]) for k in sorted(raw)) + '}'
+    return '[' + ','.join(go_json(v) for v in raw) + ']'
 
 
 def raw_value(v):
@@ -254,7 +261,7 @@ def value_str(v) -> str:
     if kind == 'bytes_value':
         return base64.b64encode(v.bytes_value).decode('ascii')
     try:
-        return _go_json(raw_value(v))
+        return go_json(raw_value(v))
     except ValueError:
         return ''   # Go's json.Marshal fails on NaN/Inf; AsString ignores the error
 

@@ -1,62 +1,33 @@
-"""OTLP/JSON export requests -> JSONEachRow lines of the exporter's rows, per work unit.
+"""OTLP/JSON export requests -> Arrow batches of the exporter's rows, per work unit.
 
 Runs in worker processes too, so it holds no state and imports nothing heavy
-beyond the mapping.
+beyond the mapping and pyarrow (no warehouse, no engine).
 """
 
+import gc
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from functools import lru_cache
 
+from llmwh.otlp.batches import record_batch
+from llmwh.otlp.fast import json_groups
 from llmwh.otlp.files import Bad
-from llmwh.otlp.mapping import OtlpError, json_rows
-
-# Columns holding DateTime64(9); sent as ISO 8601 UTC text with 9 decimals
-# (a bare number is ambiguous to ClickHouse's DateTime64 text parser).
-DT64_COLUMNS = {'otel_traces': ('Timestamp', 'Events.Timestamp'), 'otel_logs': ('Timestamp',)}
+from llmwh.otlp.mapping import OtlpError
 
 
 @dataclass
 class Converted:
-    """Rows of one work unit: JSONEachRow bytes and counts per table, and its bad lines."""
-    data: dict = field(default_factory=dict)
+    """Rows of one work unit: an Arrow batch and a count per table, and its bad lines."""
+    data: dict = field(default_factory=dict)      # table -> pyarrow.RecordBatch
     counts: Counter = field(default_factory=Counter)
     oldest: dict = field(default_factory=dict)   # table -> earliest row time, epoch seconds
     bad: list = field(default_factory=list)
     lines: int = 0
 
 
-_EPOCH = datetime(1970, 1, 1)
-
-
-@lru_cache(maxsize=1 << 16)
-def _second_text(sec: int) -> str:
-    return (_EPOCH + timedelta(seconds=sec)).strftime('%Y-%m-%dT%H:%M:%S')
-
-
-def iso_ns(ns: int) -> str:
-    sec, frac = divmod(ns, 1_000_000_000)
-    return f'{_second_text(sec)}.{frac:09d}Z'
-
-
-def row_json(table: str, row: dict) -> str:
-    """One JSONEachRow line for `row` (DateTime64 nanoseconds become exact ISO text)."""
-    for col in DT64_COLUMNS.get(table, ()):
-        value = row[col]
-        row[col] = iso_ns(value) if isinstance(value, int) else [iso_ns(v) for v in value]
-    return json.dumps(row, separators=(',', ':'))
-
-
-def _row_seconds(row) -> int:
-    return row['Timestamp'] // 1_000_000_000 if 'Timestamp' in row else row['TimeUnix']
-
-
-def convert_chunk(units: list) -> Converted:
-    """Rows of (line number, JSON text) requests; runs in worker processes too."""
-    out = Converted()
-    lines = {}
+def _groups(units: list, out: Converted) -> dict:
+    """table -> row groups of the good requests; bad ones go to out.bad."""
+    tables = {}
     for lineno, text in units:
         out.lines += 1
         try:
@@ -69,14 +40,31 @@ def convert_chunk(units: list) -> Converted:
             out.bad.append(Bad(lineno, 'invalid JSON: nested too deeply', text))
             continue
         try:
-            tables = json_rows(obj)
+            groups = json_groups(obj)
         except (OtlpError, RecursionError) as ex:
             out.bad.append(Bad(lineno, f'invalid OTLP: {ex}', text))
             continue
-        for table, rows in tables.items():
-            oldest = min(_row_seconds(row) for row in rows)
-            out.oldest[table] = min(oldest, out.oldest.get(table, oldest))
-            lines.setdefault(table, []).extend(row_json(table, row) for row in rows)
-            out.counts[table] += len(rows)
-    out.data = {table: ('\n'.join(rows) + '\n').encode() for table, rows in lines.items()}
+        for table, table_groups in groups.items():
+            tables.setdefault(table, []).extend(table_groups)
+    return tables
+
+
+def convert_chunk(units: list) -> Converted:
+    """Rows of (line number, JSON text) requests; runs in worker processes too."""
+    out = Converted()
+    # Decoded requests are trees without cycles: the collector would only walk
+    # them again and again while they are built (a quarter of the time).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for table, groups in _groups(units, out).items():
+            out.data[table], out.oldest[table] = record_batch(table, groups)
+            out.counts[table] = out.data[table].num_rows
+    finally:
+        if collecting:
+            gc.enable()
     return out
+
+
+def worker_ready():
+    """Pool initializer: a worker that runs it has imported this module and the mapping."""

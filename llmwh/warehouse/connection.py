@@ -42,9 +42,9 @@ class Warehouse:
     def rows(self, sql: str, parameters: Optional[dict] = None) -> list:
         return self.query(sql, parameters).result_rows
 
-    def raw(self, sql: str, fmt: str) -> bytes:
+    def raw(self, sql: str, fmt: str, settings: Optional[dict] = None) -> bytes:
         try:
-            return self.client.raw_query(sql, fmt=fmt)
+            return self.client.raw_query(sql, fmt=fmt, settings=settings)
         except ClickHouseError as ex:
             raise LlmwhError(clean_error(ex)) from ex
 

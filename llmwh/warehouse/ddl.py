@@ -96,11 +96,46 @@ def render(options: DdlOptions, ddl_dir: Optional[Path] = None) -> list:
     statements = []
     for path in files:
         text = env.get_template(path.name).render(context)
-        for sql in re.split(r';(?=\s|$)', text):
+        for sql in split_statements(text):
             sql = re.sub(r'\n\s*\n', '\n', sql).strip()
             if sql:
                 statements.append(Statement(path.name, sql))
     return statements
+
+
+_TOKENS = re.compile(r"""'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.)*"|`(?:[^`\\]|\\.)*`|--[^\n]*|;|[^'"`;-]+|-""",
+                     re.S)
+
+
+def split_statements(text: str) -> list:
+    """Statements of `text`, split on semicolons outside quotes and comments, so a
+    quoted name holding `; drop table t` stays inside its statement."""
+    statements, current = [], []
+    for m in _TOKENS.finditer(text):
+        token = m.group(0)
+        if token == ';':
+            statements.append(''.join(current))
+            current = []
+        else:
+            current.append(token)
+    if ''.join(current).strip():
+        statements.append(''.join(current))
+    if sum(len(m.group(0)) for m in _TOKENS.finditer(text)) != len(text):
+        raise LlmwhError('unterminated quote in the DDL')
+    return statements
+
+
+def retention_tables(options: Optional[DdlOptions] = None) -> list:
+    """Names --retention may set: the tables ddl/ creates (not views), and `default`."""
+    names = created_objects(render(options or DdlOptions(retention={})))
+    return ['default'] + sorted(n for n, sql in names.items() if not sql.startswith('create materialized view'))
+
+
+def check_retention_names(retention: dict, options: Optional[DdlOptions] = None):
+    known = retention_tables(options)
+    unknown = sorted(set(retention) - set(known))
+    if unknown:
+        raise LlmwhError(f'--retention: unknown table {", ".join(unknown)}; known tables: {", ".join(known)}')
 
 
 _TTL_DAYS = re.compile(r'TTL .*?toIntervalDay\((\d+)\)')

@@ -1,5 +1,7 @@
 """`llmwh sql`: run a query on the target, rendered by the engine in an output format."""
 
+import re
+
 from llmwh.errors import LlmwhError
 from llmwh.warehouse.connection import Warehouse
 
@@ -21,11 +23,30 @@ def clean_query(query: str) -> str:
     return query
 
 
-def run_sql(wh: Warehouse, query: str, fmt: str) -> bytes:
-    """Result of `query` rendered by the engine in `fmt` (friendly or ClickHouse name)."""
+# readonly=2: reads and SET only; no INSERT, DDL or other change of data.
+READ_ONLY = {'readonly': 2}
+
+
+def run_sql(wh: Warehouse, query: str, fmt: str, write: bool = False) -> bytes:
+    """Result of `query` rendered by the engine in `fmt` (friendly or ClickHouse name).
+    Read-only unless `write`: the engine refuses statements that change anything."""
     ch_format = FORMATS.get(fmt.lower(), fmt)
     database = wh.target.schema
     if wh.database_exists(database):
         # Unqualified names resolve in the marts database, like dbt's schema.
         wh.use_database(database)
-    return wh.raw(clean_query(query), fmt=ch_format)
+    try:
+        return wh.raw(clean_query(query), fmt=ch_format, settings=None if write else READ_ONLY)
+    except LlmwhError as ex:
+        raise LlmwhError(error_line(str(ex), ch_format, write)) from None
+
+
+_FORMAT_SUFFIX = re.compile(r'\s*\bFORMAT\s+\w+\b')
+
+
+def error_line(message: str, ch_format: str, write: bool) -> str:
+    """The engine's error as one line, without the FORMAT clause the client appended."""
+    message = ' '.join(_FORMAT_SUFFIX.sub('', message).split())
+    if not write and '(READONLY)' in message:
+        message += '; `llmwh sql` is read-only: add --write to change data'
+    return message

@@ -10,9 +10,12 @@
 {#- gen_ai.client.token.usage histograms summed per UTC day, service,
     provider and model family. Delta points are increments already;
     cumulative points become increments against the previous point of the
-    same series (a new start time means the series restarted). An
-    incremental run rebuilds the days of its window, reading one day more so
-    the window's first cumulative points find their predecessors. -#}
+    same series (a new start time means the series restarted). A point the
+    collector delivered twice (same series, time and start time) counts
+    once: deduplicated here, the one place metric points are, before delta
+    points are summed or cumulative ones differenced. An incremental run
+    rebuilds the days of its window, reading one day more so the window's
+    first cumulative points find their predecessors. -#}
 with
 
 points as (
@@ -23,6 +26,15 @@ points as (
         {% if is_incremental() %}
             and point_date >= {{ incremental_window_start('metric_date', extra_days=1) }}
         {% endif %}
+
+),
+
+deduplicated as (
+
+    select *
+    from points
+    order by series_id, point_time, start_time
+    limit 1 by series_id, point_time, start_time
 
 ),
 
@@ -48,7 +60,7 @@ increments as (
             toInt64(point_count) - toInt64(lagInFrame(point_count) over series),
             toInt64(point_count)
         ) as calls
-    from points
+    from deduplicated
     window series as (
         partition by series_id order by point_time
         rows between unbounded preceding and current row

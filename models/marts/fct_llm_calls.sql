@@ -53,6 +53,8 @@ final as (
         cast(call_conversation_id as Nullable(String)) as conversation_id,
         cast(session_id as Nullable(String)) as session_id,
         cast(call_user_id as Nullable(String)) as user_id,
+        cast(api_key as Nullable(String)) as api_key,
+        cast(team as Nullable(String)) as team,
 
         ---------- strings
         cast(service_name as LowCardinality(String)) as service_name,

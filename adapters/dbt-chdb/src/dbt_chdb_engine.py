@@ -92,3 +92,13 @@ def _explain(path: str, text: str) -> str:
         return (f'cannot open the embedded warehouse at {path}: another process has it open '
                 '(an embedded warehouse serves one process at a time)')
     return f'cannot open the embedded warehouse at {path}: {text.strip()}'
+
+
+def close_shared():
+    """Close this process's engine, so another process (a dbt child) can open
+    the directory; the next shared_client() call opens it again."""
+    with _lock:
+        client = _shared['client']
+        _shared.update(path=None, client=None)
+    if client is not None:
+        client.close()

@@ -20,7 +20,20 @@ with_prompt_text as (
             nullIf(LogAttributes['promptTokens'], ''),
             nullIf(extract(Body, '"promptTokens"\\s*:\\s*(\\{[^}]*\\}|\\d+)'), '')
         ) as prompt_tokens_text,
-        JSONType(coalesce(prompt_tokens_text, '')) = 'Object' as is_structured_prompt
+        nullIf(extract(Body, '"completionTokens"\\s*:\\s*(\\d+)'), '') as completion_tokens_text,
+        JSONType(coalesce(prompt_tokens_text, '')) = 'Object' as is_structured_prompt,
+        -- The parts of the structured form; an absent write/read part is 0.
+        {{ parse_token_count("JSONExtractRaw(prompt_tokens_text, 'input')") }} as prompt_input_part,
+        if(
+            JSONHas(prompt_tokens_text, 'write'),
+            {{ parse_token_count("JSONExtractRaw(prompt_tokens_text, 'write')") }},
+            0
+        ) as prompt_write_part,
+        if(
+            JSONHas(prompt_tokens_text, 'read'),
+            {{ parse_token_count("JSONExtractRaw(prompt_tokens_text, 'read')") }},
+            0
+        ) as prompt_read_part
     from source
 
 ),
@@ -50,22 +63,32 @@ renamed as (
         SeverityNumber as severity_number,
         coalesce(
             {{ genai_attr_int('LogAttributes', 'input_tokens') }},
-            toInt64OrNull(prompt_tokens_text),
+            {{ parse_token_count('prompt_tokens_text') }},
             if(
                 is_structured_prompt,
-                JSONExtractInt(prompt_tokens_text, 'input')
-                + JSONExtractInt(prompt_tokens_text, 'write')
-                + JSONExtractInt(prompt_tokens_text, 'read'),
+                prompt_input_part + prompt_write_part + prompt_read_part,
                 null
             )
         ) as prompt_tokens,
-        if(is_structured_prompt, JSONExtractInt(prompt_tokens_text, 'read'), null) as prompt_cache_read_tokens,
-        if(is_structured_prompt, JSONExtractInt(prompt_tokens_text, 'write'), null) as prompt_cache_write_tokens,
+        if(is_structured_prompt, prompt_read_part, null) as prompt_cache_read_tokens,
+        if(is_structured_prompt, prompt_write_part, null) as prompt_cache_write_tokens,
         coalesce(
             {{ genai_attr_int('LogAttributes', 'output_tokens') }},
-            toInt64OrNull(extract(Body, '"completionTokens"\\s*:\\s*(\\d+)'))
+            {{ parse_token_count('completion_tokens_text') }}
         ) as completion_tokens,
         {{ genai_attr_int('LogAttributes', 'total_tokens') }} as token_count,
+        arrayConcat(
+            {{ genai_invalid_int_fields('LogAttributes', ['input_tokens', 'output_tokens', 'total_tokens']) }},
+            if(
+                prompt_tokens_text is not null
+                and if(
+                    is_structured_prompt,
+                    prompt_input_part is null or prompt_write_part is null or prompt_read_part is null,
+                    {{ parse_token_count('prompt_tokens_text') }} is null
+                ),
+                ['prompt_tokens'], []
+            )
+        ) as invalid_token_fields,
 
         ---------- timestamps
         Timestamp as logged_at,

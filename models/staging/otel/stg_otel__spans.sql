@@ -1,6 +1,11 @@
 {#- One row per span delivery, with the core LLM attributes coalesced across
     instrumentations. Duplicate deliveries are kept here; deduplication is a
-    downstream step. -#}
+    downstream step. Token counts that are present but not valid counts are
+    NULL, and named in invalid_token_fields for fct_data_quality_issues. -#}
+{%- set token_fields = [
+    'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens',
+    'reasoning_tokens', 'total_tokens',
+] -%}
 with
 
 source as (
@@ -32,6 +37,8 @@ renamed as (
         {{ genai_attr('SpanAttributes', 'conversation_id') }} as conversation_id,
         {{ genai_attr('SpanAttributes', 'session_id') }} as session_id,
         {{ genai_attr('SpanAttributes', 'user_id') }} as user_id,
+        {{ genai_attr('SpanAttributes', 'api_key') }} as api_key,
+        {{ genai_attr('SpanAttributes', 'team') }} as team,
         {{ genai_attr('SpanAttributes', 'tool_name') }} as tool_name,
         nullIf(SpanAttributes['mcp.method.name'], '') as mcp_method,
         coalesce(
@@ -47,6 +54,7 @@ renamed as (
         {{ genai_attr_int('SpanAttributes', 'cache_write_tokens') }} as cache_write_tokens,
         {{ genai_attr_int('SpanAttributes', 'reasoning_tokens') }} as reasoning_tokens,
         {{ genai_attr_int('SpanAttributes', 'total_tokens') }} as total_tokens,
+        {{ genai_invalid_int_fields('SpanAttributes', token_fields) }} as invalid_token_fields,
         {{ genai_attr_float('SpanAttributes', 'reported_cost_usd') }} as reported_cost_usd,
         Duration / 1e6 as duration_ms,
         {{ genai_attr_float('SpanAttributes', 'ttft_seconds') }} * 1000 as ttft_ms,

@@ -1,0 +1,145 @@
+{{
+    config(
+        order_by='(issue_date, source_table, rule_name)',
+    )
+}}
+
+{#- One row per UTC day, raw table and rule: how many rows a rule nulled a
+    value in or dropped, with a few example ids. Every rule that nulls or
+    drops a value reports here: token counts that are not valid counts
+    (parse_token_count) and duplicate deliveries removed by deduplication
+    (spans, token logs, token-usage metric points).
+    A warn-severity dbt test (assert_no_data_quality_issues) surfaces it on
+    every build without failing it. -#}
+with
+
+spans as (
+
+    select * from {{ ref('stg_otel__spans') }}
+
+),
+
+logs as (
+
+    select * from {{ ref('stg_otel__logs') }}
+
+),
+
+token_usage_points as (
+
+    select * from {{ ref('stg_otel__metrics_histogram') }}
+    where metric_name = 'gen_ai.client.token.usage'
+
+),
+
+invalid_span_tokens as (
+
+    select
+        span_date as issue_date,
+        'otel_traces' as source_table,
+        concat('invalid_', token_field) as rule_name,
+        span_id as example_id
+    from spans
+    array join invalid_token_fields as token_field
+
+),
+
+invalid_log_tokens as (
+
+    select
+        log_date as issue_date,
+        'otel_logs' as source_table,
+        concat('invalid_', token_field) as rule_name,
+        toString(log_record_id) as example_id
+    from logs
+    array join invalid_token_fields as token_field
+
+),
+
+-- int_spans_deduplicated keeps one delivery per (trace_id, span_id) and day.
+duplicate_spans as (
+
+    select
+        span_date as issue_date,
+        'otel_traces' as source_table,
+        'duplicate_delivery' as rule_name,
+        span_id as example_id,
+        toUInt64(count() - 1) as dropped_rows
+    from spans
+    group by span_date, trace_id, span_id
+    having count() > 1
+
+),
+
+-- int_app_token_logs_deduplicated keeps one copy of each token log record.
+duplicate_token_logs as (
+
+    select
+        log_date as issue_date,
+        'otel_logs' as source_table,
+        'duplicate_delivery' as rule_name,
+        toString(log_record_id) as example_id,
+        toUInt64(count() - 1) as dropped_rows
+    from logs
+    where prompt_tokens is not null or completion_tokens is not null
+    group by log_date, log_record_id
+    having count() > 1
+
+),
+
+-- int_token_usage_metrics_summed_to_days keeps one point per series, time
+-- and start time.
+duplicate_metric_points as (
+
+    select
+        point_date as issue_date,
+        'otel_metrics_histogram' as source_table,
+        'duplicate_delivery' as rule_name,
+        toString(series_id) as example_id,
+        toUInt64(count() - 1) as dropped_rows
+    from token_usage_points
+    group by point_date, series_id, point_time, start_time
+    having count() > 1
+
+),
+
+issues as (
+
+    select
+        *,
+        toUInt64(1) as dropped_rows
+    from invalid_span_tokens
+    union all
+    select
+        *,
+        toUInt64(1) as dropped_rows
+    from invalid_log_tokens
+    union all
+    select * from duplicate_spans
+    union all
+    select * from duplicate_token_logs
+    union all
+    select * from duplicate_metric_points
+
+),
+
+summed as (
+
+    select
+        issue_date,
+        source_table,
+        rule_name,
+        sum(dropped_rows) as issue_rows,
+        arraySlice(arraySort(groupUniqArray(example_id)), 1, 5) as example_ids
+    from issues
+    group by issue_date, source_table, rule_name
+
+)
+
+select
+    toDate(issue_date) as issue_date,
+    toString(source_table) as source_table,
+    toString(rule_name) as rule_name,
+    toUInt64(issue_rows) as issue_rows,
+    example_ids
+from summed
