@@ -209,8 +209,8 @@ def prices(since, limit):
     from llmwh.warehouse.prices import price_coverage
 
     coverage = price_coverage(_connect(), since=since, limit=limit)
-    click.echo(f'{coverage.calls:,} LLM calls of {coverage.models:,} models: {coverage.calls_with_price:,} with a '
-               f'price ({coverage.priced_calls:,} with a cost), {coverage.unpriced_calls:,} without one.')
+    click.echo(f'{coverage.calls:,} LLM calls of {coverage.models:,} models: {coverage.priced_calls:,} with a cost, '
+               f'{coverage.no_price_calls:,} without a price, {coverage.no_usage_calls:,} without usage.')
     if not coverage.unpriced_models:
         click.echo('Every model seen has a price.')
         return

@@ -38,24 +38,33 @@ calls as (
 
 price_at_call as (
 
-    -- the dim_models row that priced the call (its own provider first)
+    -- the dim_models row that priced the call: its pattern and period; an
+    -- override first, then a row limited to the call's provider, then the
+    -- provider rank (the matching rule of seeds/_seeds.yml, as far as the
+    -- marts show it)
     select
         calls.call_id as call_id,
-        prices.provider as price_provider,
+        prices.catalogue_provider as price_catalogue_provider,
+        coalesce(prices.provider, '') as price_provider,
+        prices.is_override as price_is_override,
         prices.valid_from as period_from
     from calls
     inner join llm.dim_models as prices on calls.priced_model = prices.model_pattern
     where
         calls.started_at >= prices.valid_from
         and (prices.valid_to is null or calls.started_at < prices.valid_to)
-    order by call_id asc, prices.provider = calls.provider desc, prices.provider asc
+        and (prices.provider is null or prices.provider = calls.provider)
+    order by
+        call_id asc, prices.is_override desc, prices.provider = calls.provider desc, prices.provider_rank asc,
+        prices.catalogue_provider asc
     limit 1 by call_id
 
 ),
 
 call_periods as (
 
-    -- every price period of the pattern that priced the call
+    -- every price period of the pattern that priced the call, in the same
+    -- price list (catalogue provider, provider limit, override or catalogue)
     select
         calls.call_id as call_id,
         calls.provider as provider,
