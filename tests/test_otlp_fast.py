@@ -96,10 +96,21 @@ def test_generated_telemetry_maps_the_same_request_by_request(generated):
     assert {'otel_traces', 'otel_logs', 'otel_metrics_sum', 'otel_metrics_histogram'} <= tables
 
 
-def test_generated_spans_take_the_short_way(generated):
+def test_generated_telemetry_takes_the_short_way(generated):
     spans = [span for r in generated for rs in r.get('resourceSpans', ()) for ss in rs['scopeSpans']
              for span in ss['spans']]
     assert spans and all(shortcuts.span_row(span) is not None for span in spans)
+    records = [record for r in generated for rl in r.get('resourceLogs', ()) for sl in rl['scopeLogs']
+               for record in sl['logRecords']]
+    assert records and all(shortcuts.log_row(record) is not None for record in records)
+    metrics = [m for r in generated for rm in r.get('resourceMetrics', ()) for sm in rm['scopeMetrics']
+               for m in sm['metrics']]
+    points = [(kind, p) for m in metrics for kind in ('sum', 'gauge', 'histogram') for p in m.get(kind, {}).get(
+        'dataPoints', ())]
+    assert {kind for kind, _ in points} == {'sum', 'histogram'}
+    for kind, point in points:
+        read = shortcuts.histogram_point if kind == 'histogram' else shortcuts.number_point
+        assert read(point) is not None or point.get('exemplars'), point
 
 
 # --------------------------------------------- the other spellings of the same
@@ -238,13 +249,18 @@ def _items(strategy, size=3):
     return mostly(st.lists(strategy, min_size=1, max_size=size), st.lists(strategy, max_size=size), 10)
 
 
+def _list(strategy, max_size=2):
+    """A repeated field: a list, now and then null or (invalid) no list at all."""
+    return mostly(st.lists(strategy, max_size=max_size), st.sampled_from([None, '', 'ab', 0, False, {}, {'a': 1}]), 3)
+
+
 event = _message({'timeUnixNano': int64, 'name': text, 'attributes': attributes, 'droppedAttributesCount': uint32})
 link = _message({'traceId': trace_id, 'spanId': span_id, 'traceState': text, 'attributes': attributes,
                  'flags': uint32})
 span = _message({'traceId': trace_id, 'spanId': span_id, 'parentSpanId': span_id, 'name': text, 'kind': enum,
                  'startTimeUnixNano': int64, 'endTimeUnixNano': int64, 'attributes': attributes,
                  'flags': uint32, 'droppedAttributesCount': uint32, 'traceState': text,
-                 'events': st.lists(event, max_size=2), 'links': st.lists(link, max_size=2),
+                 'events': _list(event), 'links': _list(link),
                  'status': _message({'code': enum, 'message': text})})
 resource = _message({'attributes': attributes, 'droppedAttributesCount': uint32})
 scope = _message({'name': text, 'version': text, 'attributes': attributes})
@@ -275,15 +291,15 @@ def _with_value(point):
 exemplar = _with_value(_message({'filteredAttributes': attributes, 'timeUnixNano': int64, 'traceId': trace_id,
                                  'spanId': span_id}))
 number_point = _with_value(_message({'attributes': attributes, 'startTimeUnixNano': int64, 'timeUnixNano': int64,
-                                     'exemplars': st.lists(exemplar, max_size=2), 'flags': uint32}))
+                                     'exemplars': _list(exemplar), 'flags': uint32}))
 histogram_point = _message({'attributes': attributes, 'timeUnixNano': int64, 'count': int64, 'sum': double,
-                            'bucketCounts': st.lists(int64, max_size=3), 'explicitBounds': st.lists(double, max_size=3),
-                            'min': double, 'max': double, 'exemplars': st.lists(exemplar, max_size=1)})
+                            'bucketCounts': _list(int64, 3), 'explicitBounds': _list(double, 3),
+                            'min': double, 'max': double, 'exemplars': _list(exemplar, 1)})
 exp_point = _message({'timeUnixNano': int64, 'count': int64, 'scale': int32, 'zeroCount': int64, 'sum': double,
-                      'positive': _message({'offset': int32, 'bucketCounts': st.lists(int64, max_size=2)}),
+                      'positive': _message({'offset': int32, 'bucketCounts': _list(int64)}),
                       'negative': _message({'offset': int32}), 'min': double})
-summary_point = _message({'timeUnixNano': int64, 'count': int64, 'sum': double, 'quantileValues': st.lists(
-    _message({'quantile': double, 'value': double}), max_size=2)})
+summary_point = _message({'timeUnixNano': int64, 'count': int64, 'sum': double, 'quantileValues': _list(
+    _message({'quantile': double, 'value': double}))})
 DATA = {
     'gauge': _message({'dataPoints': _items(number_point)}, required=['dataPoints']),
     'sum': _message({'dataPoints': _items(number_point), 'aggregationTemporality': enum,

@@ -130,6 +130,8 @@ def _customize():
     _ANY_VALUE.reader = read_any
     _MESSAGES[_P + 'trace.v1.Span'].reader = read_span
     _MESSAGES[_P + 'logs.v1.LogRecord'].reader = read_log_record
+    _MESSAGES[_P + 'metrics.v1.NumberDataPoint'].reader = _short_or_long(short.number_point)
+    _MESSAGES[_P + 'metrics.v1.HistogramDataPoint'].reader = _short_or_long(short.histogram_point)
     kv_list = _MESSAGES[_P + 'common.v1.KeyValueList']
     for msg in _MESSAGES.values():
         for f in msg.by_name.values():
@@ -267,6 +269,17 @@ def read_log_record(js, msg, depth: int, st: State) -> tuple:
                 raise ex.at('body')
             return (*row[:6], text, *row[7:])
     return _log_row(read_message(js, msg, depth, st))
+
+
+def _short_or_long(short_way):
+    """A message reader: `short_way`'s dict of proto fields when the message is plain, else the long way."""
+    def read(js, msg, depth: int, st: State) -> dict:
+        if depth + 3 <= MAX_DEPTH:   # the short way goes down to attribute values
+            fields = short_way(js)
+            if fields is not None:
+                return fields
+        return read_message(js, msg, depth, st)
+    return read
 
 
 def log_groups(req: dict) -> Dict[str, List[Group]]:

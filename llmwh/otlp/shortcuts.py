@@ -1,9 +1,9 @@
 """The short way through the usual OTLP/JSON shapes, for llmwh.otlp.fast.
 
 Each function here takes a piece of decoded JSON and returns its row values
-only when the piece has the plain shape SDKs and collectors write (camelCase
-keys, ids as hex, int64 as decimal strings, scalar attribute values), and None
-for anything else. It never raises, never records state and reads nothing
+(for data points: its fields, as the long way reads them) only when the piece
+has the plain shape SDKs and collectors write (camelCase keys, ids as hex,
+int64 as decimal strings, scalar attribute values), and None for anything else. It never raises, never records state and reads nothing
 twice, so the caller can always fall back to the long way (llmwh.otlp.protojson
 and the descriptors), which applies every rule and error of protobuf's JSON
 reading. Whatever passes here is a value the long way would read the same.
@@ -37,6 +37,10 @@ _STATUS_KEYS = frozenset(['code', 'message'])
 _LOG_KEYS = frozenset(['timeUnixNano', 'observedTimeUnixNano', 'severityNumber', 'severityText', 'body',
                        'attributes', 'droppedAttributesCount', 'flags', 'traceId', 'spanId', 'eventName'])
 _SEVERITY_NUMBERS = {v.name: v.number for v in SeverityNumber.DESCRIPTOR.values}
+_POINT_COUNTS = ('flags',)
+_POINT_KEYS = ('attributes', 'startTimeUnixNano', 'timeUnixNano', 'exemplars', *_POINT_COUNTS)
+_NUMBER_POINT_KEYS = frozenset([*_POINT_KEYS, 'asDouble', 'asInt'])
+_HISTOGRAM_POINT_KEYS = frozenset([*_POINT_KEYS, 'count', 'sum', 'bucketCounts', 'explicitBounds', 'min', 'max'])
 _ZERO_TRACE, _ZERO_SPAN = '0' * 32, '0' * 16
 _NO_FIELDS, _NO_ITEMS = {}, []
 # SpanKind by number or name; True and 1.0 find 1 as protobuf's int() reads them.
@@ -358,3 +362,81 @@ def log_row(js) -> Optional[tuple]:
     time = times[0] or times[1]
     return (time if time < _I64 else signed_ns(time), *ids, flags & 0xFF, text, severity & 0xFF, None, attrs,
             event)
+
+
+def _double(x):
+    """A JSON number as protobuf reads a double: finite floats, and integers a double holds exactly."""
+    if type(x) is float:
+        return x if x - x == 0.0 else None
+    return float(x) if type(x) is int and -_F64_EXACT <= x <= _F64_EXACT else None
+
+
+def _point_common(js: dict, get) -> Optional[dict]:
+    """The fields every data point has, read as the long way gives them (proto names)."""
+    exemplars = get('exemplars')
+    if not _counts_ok(js, _POINT_COUNTS) or exemplars is not None and exemplars != _NO_ITEMS:
+        return None      # exemplars (rare) take the long way with their point
+    times = _times(get('startTimeUnixNano', 0), get('timeUnixNano', 0))
+    attrs = get('attributes')
+    attrs = {} if attrs is None else attributes(attrs)
+    if times is None or attrs is None:
+        return None
+    point = {'attributes': attrs, 'start_time_unix_nano': times[0], 'time_unix_nano': times[1]}
+    if 'flags' in js:
+        point['flags'] = js['flags']
+    return point
+
+
+def number_point(js) -> Optional[dict]:
+    """A NumberDataPoint of the usual shape as a dict of proto fields (like the long way), or None."""
+    if type(js) is not dict or not _NUMBER_POINT_KEYS.issuperset(js):
+        return None
+    get = js.get
+    point = _point_common(js, get)
+    as_double, as_int = get('asDouble'), get('asInt')
+    if point is None or as_double is not None and as_int is not None:
+        return None
+    if as_double is not None:
+        point['as_double'] = _double(as_double)
+        return None if point['as_double'] is None else point
+    if as_int is not None:
+        point['as_int'] = _int64(as_int)
+        return None if point['as_int'] is None else point
+    return point
+
+
+def _int64(x):
+    if type(x) is str:
+        digits = x[1:] if x[:1] == '-' else x
+        return int(x) if digits.isdigit() and digits.isascii() and len(digits) < 19 else None
+    return x if type(x) is int and -_I64 <= x < _I64 else None
+
+
+def histogram_point(js) -> Optional[dict]:
+    """A HistogramDataPoint of the usual shape as a dict of proto fields, or None."""
+    if type(js) is not dict or not _HISTOGRAM_POINT_KEYS.issuperset(js):
+        return None
+    get = js.get
+    point = _point_common(js, get)
+    count, counts, bounds = _u64(get('count', 0)), get('bucketCounts'), get('explicitBounds')
+    if point is None or count is None:
+        return None
+    point['count'] = count
+    if counts is not None:
+        if type(counts) is not list:
+            return None
+        point['bucket_counts'] = counts = [_u64(c) for c in counts]
+        if None in counts:
+            return None
+    if bounds is not None:
+        if type(bounds) is not list:
+            return None
+        point['explicit_bounds'] = bounds = [_double(b) for b in bounds]
+        if None in bounds:
+            return None
+    for key in ('sum', 'min', 'max'):
+        if get(key) is not None:
+            point[key] = _double(js[key])
+            if point[key] is None:
+                return None
+    return point
