@@ -86,8 +86,9 @@ call_periods as (
     inner join llm.dim_models as prices
         on
             calls.priced_model = prices.model_pattern
-            -- catalogue rows may carry no telemetry provider (NULL)
-            and isNotDistinctFrom(price_at_call.price_provider, prices.provider)
+            and price_at_call.price_catalogue_provider = prices.catalogue_provider
+            and price_at_call.price_provider = coalesce(prices.provider, '')
+            and price_at_call.price_is_override = prices.is_override
 
 ),
 
