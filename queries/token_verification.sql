@@ -1,5 +1,5 @@
 -- Token verification: LibreChat's own token logs next to the warehouse, per
--- conversation and per trace, over the last 7 days.
+-- conversation and per trace, over the last 7 whole UTC days (and today).
 --
 -- LibreChat logs each billed LLM call as
 --   [spendTokens] conversationId: <id> | Context: <ctx> | Token usage:
@@ -53,7 +53,8 @@ token_logs as (
         ) as token_count
     from otel.otel_logs
     where
-        Timestamp >= now() - interval 7 day
+        -- Whole UTC days, as the marts count them: a conversation is not cut mid-day.
+        Timestamp >= toDateTime(today() - 7)
         and (
             mapContains(LogAttributes, 'promptTokens')
             or mapContains(LogAttributes, 'tokenCount')
