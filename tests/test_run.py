@@ -165,6 +165,52 @@ def test_dbt_that_writes_no_results_is_an_infrastructure_failure(tmp_path, monke
     assert record.status == cycle.INFRASTRUCTURE and 'boom' in record.message
 
 
+def _freshness_of(tmp_path, monkeypatch, results, optional=()):
+    """cycle._freshness with a dbt that writes sources.json and manifest.json as dbt does."""
+    monkeypatch.setenv('DBT_TARGET_PATH', str(tmp_path))
+
+    def fake(target, args, echo):
+        (tmp_path / 'sources.json').write_text(json.dumps({'results': [
+            {'unique_id': uid, 'status': status, 'max_loaded_at': loaded} for uid, status, loaded in results]}))
+        (tmp_path / 'manifest.json').write_text(json.dumps({'sources': {
+            uid: {'meta': {'optional': True} if uid in optional else {}} for uid, _, _ in results}}))
+        return subprocess.CompletedProcess(args, 1, '', '')
+    monkeypatch.setattr(cycle, '_dbt', fake)
+    record = _record()
+    cycle._freshness(None, record, lambda *a, **k: None, ())
+    return record
+
+
+def test_an_optional_source_never_loaded_is_not_a_failure(tmp_path, monkeypatch):
+    usage = 'source.llm_otel.billing.provider_usage'
+    record = _freshness_of(tmp_path, monkeypatch, [
+        (usage, 'error', '1970-01-01T00:00:00+00:00'),
+        ('source.llm_otel.otel.otel_traces', 'pass', '2026-11-30T15:01:00+00:00')], optional={usage})
+    assert record.freshness == {'billing.provider_usage': 'not loaded', 'otel.otel_traces': 'pass'}
+    assert record.status == 'success' and record.failures == []
+
+
+def test_an_optional_source_once_loaded_is_held_to_its_thresholds(tmp_path, monkeypatch):
+    usage = 'source.llm_otel.billing.provider_usage'
+    record = _freshness_of(tmp_path, monkeypatch, [(usage, 'error', '2026-10-01T00:00:00+00:00')],
+                           optional={usage})
+    assert record.freshness == {'billing.provider_usage': 'error'}
+    assert record.exit_code == ExitCode.DATA_QUALITY
+
+
+def test_an_empty_raw_telemetry_table_is_still_stale(tmp_path, monkeypatch):
+    record = _freshness_of(tmp_path, monkeypatch, [
+        ('source.llm_otel.otel.otel_traces', 'error', '1970-01-01T00:00:00+00:00')])
+    assert record.freshness == {'otel.otel_traces': 'error'}
+    assert record.exit_code == ExitCode.DATA_QUALITY
+
+
+def test_the_billing_sources_are_the_optional_ones(runs):
+    manifest = json.loads((runs['tmp'] / 'target' / 'manifest.json').read_text())
+    optional = {node['source_name'] for node in manifest['sources'].values() if node['meta'].get('optional')}
+    assert optional == {'billing'}
+
+
 def test_a_failing_check_names_itself(tmp_path):
     record = _record()
     checks = [lambda wh: [cycle.CheckResult('fct_traces.trace_id not null', True),

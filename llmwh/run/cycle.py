@@ -57,7 +57,7 @@ class RunRecord:
     models_built: int = 0
     rows: dict = field(default_factory=dict)          # model -> rows after the run
     failures: list = field(default_factory=list)      # 'node: message'
-    freshness: dict = field(default_factory=dict)     # source table -> pass|warn|error|runtime error
+    freshness: dict = field(default_factory=dict)     # source table -> pass|warn|error|runtime error|not loaded
     tests_run: int = 0
     tests_failed: int = 0
     tests_warned: int = 0
@@ -95,6 +95,10 @@ def dbt_executable() -> str:
     """The dbt of this environment (beside this Python), else the one on PATH."""
     local = Path(sys.executable).parent / 'dbt'
     return str(local) if local.exists() else 'dbt'
+
+
+EPOCH = '1970-01-01'
+NOT_LOADED = 'not loaded'
 
 
 def target_dir() -> Path:
@@ -213,9 +217,19 @@ def _freshness(target: Target, record: RunRecord, echo: Echo, dbt_args: tuple):
     except (FileNotFoundError, KeyError, ValueError):
         record.fail(INFRASTRUCTURE, f'dbt source freshness failed (exit {proc.returncode}): {_last_lines(proc)}')
         return
+    optional = _optional_sources()
     for result in results:
         name = '.'.join(result['unique_id'].split('.')[-2:])
-        record.freshness[name] = result['status']
+        status = result['status']
+        # An empty table's max(loaded_at) is the epoch. A source whose YAML marks it
+        # `meta: {optional: true}` (billing exports) and that never received a row is
+        # not in use, not stale; an empty raw telemetry table stays an error.
+        if status in ('warn', 'error') and str(result.get('max_loaded_at', '')).startswith(EPOCH):
+            status = NOT_LOADED if result['unique_id'] in optional else status
+        record.freshness[name] = status
+    not_loaded = sorted(n for n, s in record.freshness.items() if s == NOT_LOADED)
+    if not_loaded:
+        echo(f'  not loaded yet (optional): {", ".join(not_loaded)}')
     stale = sorted(n for n, s in record.freshness.items() if s == 'error')
     broken = sorted(n for n, s in record.freshness.items() if s == 'runtime error')
     warned = sorted(n for n, s in record.freshness.items() if s == 'warn')
@@ -225,6 +239,15 @@ def _freshness(target: Target, record: RunRecord, echo: Echo, dbt_args: tuple):
         record.fail(DATA_QUALITY, f'sources past error_after: {", ".join(stale)}')
     if broken:
         record.fail(INFRASTRUCTURE, f'freshness query failed: {", ".join(broken)}')
+
+
+def _optional_sources() -> set:
+    """unique_ids of sources marked `meta: {optional: true}` (from the manifest dbt just wrote)."""
+    try:
+        sources = json.loads((target_dir() / 'manifest.json').read_text())['sources']
+    except (FileNotFoundError, KeyError, ValueError):
+        return set()
+    return {uid for uid, node in sources.items() if (node.get('meta') or {}).get('optional') is True}
 
 
 def _build(target: Target, record: RunRecord, echo: Echo, dbt_args: tuple):
