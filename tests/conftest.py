@@ -55,3 +55,19 @@ def llmwh(*args, **kwargs):
 
 def dbt(*args, **kwargs):
     return run([str(BIN / 'dbt'), *args], **kwargs)
+
+
+@pytest.fixture(scope='session')
+def telemetry(tmp_path_factory):
+    """Generated telemetry split into what a first and a second scheduled load see."""
+    from scheduled_telemetry import split_telemetry
+
+    return split_telemetry(tmp_path_factory.mktemp('telemetry'))
+
+
+@pytest.fixture(scope='session')
+def full(tmp_path_factory, profiles_dir, telemetry):
+    """The marts of one embedded build over all of `telemetry`: what other ways of building must equal."""
+    from scheduled_telemetry import full_build
+
+    return full_build(tmp_path_factory.mktemp('full'), profiles_dir, telemetry)

@@ -1,11 +1,10 @@
-"""The dbt project on the `cluster` target of profiles.example.yml, without a cluster.
+"""The dbt project on the `cluster` target of profiles.example.yml, offline.
 
-`dbt compile --target cluster` needs a reachable server (compilation asks it
-whether incremental tables exist), and the embedded adapter refuses a
-`cluster:` setting, so this checks what can be checked offline: `dbt parse`
-with the cluster target resolves the profile and every model's config
-(Replicated engines), and no model or macro SQL depends on the target, so the
-SQL the embedded builds compile is the SQL the cluster runs.
+`dbt parse` with the cluster target and dummy connection settings resolves the
+profile and every model's config (Replicated engines), and no model or macro
+SQL depends on the target, so the SQL the embedded builds compile is the SQL
+the cluster runs. `dbt compile --target cluster` against a live endpoint is in
+tests/test_server_target.py.
 """
 
 import json

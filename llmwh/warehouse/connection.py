@@ -82,7 +82,12 @@ def connect(target: Target, create: bool = False) -> Warehouse:
     """Open the target. An embedded warehouse is created only when `create` is set."""
     if target.is_embedded:
         return Warehouse(_open_embedded(target, create), target)
-    return Warehouse(_open_server(target), target)
+    warehouse = Warehouse(_open_server(target), target)
+    # The target's schema is dbt's to create: before the first `dbt build` a fresh
+    # server has only `default`, and `llmwh init` must still work there.
+    if target.schema and warehouse.database_exists(target.schema):
+        warehouse.use_database(target.schema)
+    return warehouse
 
 
 def _open_embedded(target: Target, create: bool):
@@ -113,7 +118,7 @@ def _open_server(target: Target):
     try:
         return clickhouse_connect.get_client(
             host=target.host, port=port, username=target.user, password=target.password,
-            secure=target.secure, database=target.schema, settings=target.settings,
+            secure=target.secure, settings=target.settings,
         )
     except ClickHouseError as ex:
         raise LlmwhError(f'cannot connect to {target.host}:{port}: {clean_error(ex)}') from ex

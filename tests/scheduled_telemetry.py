@@ -1,0 +1,94 @@
+"""Telemetry split into two scheduled loads, and the marts of one full build over it.
+
+Shared by the tests that compare a way of building (scheduled runs, another
+target) with one embedded build of everything.
+"""
+
+import json
+import math
+from pathlib import Path
+
+from conftest import dbt, llmwh, warehouse_env
+
+MARTS = {
+    'fct_llm_calls': 'trace_id, call_id',
+    'fct_traces': 'trace_id',
+    'fct_conversations': 'conversation_id',
+    'fct_model_daily': 'call_date, provider, model_family',
+}
+START = '2026-11-20'
+DAYS = 3
+# A trace of two LLM calls either side of midnight at the end of the data:
+# its root span lands in one run, the child after midnight in the next.
+CROSSING_TRACE = 'c0ffee00' * 4
+
+
+def _span(span_id, parent, start_ns, end_ns, name, attrs):
+    return {'traceId': CROSSING_TRACE, 'spanId': span_id, 'parentSpanId': parent, 'name': name, 'kind': 3,
+            'startTimeUnixNano': str(start_ns), 'endTimeUnixNano': str(end_ns),
+            'attributes': [{'key': k, 'value': {'stringValue': v}} for k, v in attrs.items()]}
+
+
+def _crossing_lines():
+    from datetime import datetime, timezone
+    midnight = int(datetime.fromisoformat(f'{START}T00:00:00+00:00').timestamp() + DAYS * 86400) * 10**9
+    chat = {'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o',
+            'gen_ai.conversation.id': 'conv-crossing'}
+    before = _span('00000000000000a1', '', midnight - 4 * 10**9, midnight - 1 * 10**9, 'chat gpt-4o',
+                   {**chat, 'gen_ai.usage.input_tokens': '100', 'gen_ai.usage.output_tokens': '10'})
+    after = _span('00000000000000a2', '00000000000000a1', midnight + 11 * 10**9, midnight + 15 * 10**9,
+                  'chat gpt-4o', {**chat, 'gen_ai.usage.input_tokens': '200', 'gen_ai.usage.output_tokens': '20'})
+
+    def request(span):
+        return json.dumps({'resourceSpans': [{
+            'resource': {'attributes': [{'key': 'service.name', 'value': {'stringValue': 'night-owl'}}]},
+            'scopeSpans': [{'scope': {'name': 'opentelemetry.instrumentation.openai_v2'}, 'spans': [span]}]}]})
+    return request(before), request(after)
+
+
+def split_telemetry(out: Path):
+    """Generated telemetry split into what the first and the second load see."""
+    llmwh('generate', '--out', str(out / 'gen'), '--days', str(DAYS), '--start', START, '--seed', '11',
+          '--conversations', '60', check=True)
+    first, second = out / 'first', out / 'second'
+    first.mkdir()
+    second.mkdir()
+    for name in ('traces', 'logs', 'metrics'):
+        lines = (out / 'gen' / f'{name}.jsonl').read_text().splitlines()
+        cut = len(lines) * 6 // 10
+        (first / f'{name}.jsonl').write_text('\n'.join(lines[:cut]) + '\n')
+        # The second load repeats a line of the first: a collector retry.
+        (second / f'{name}.jsonl').write_text('\n'.join(lines[cut:] + lines[cut - 1:cut]) + '\n')
+    for name in ('traces.late', 'logs.late'):
+        (second / f'{name}.jsonl').write_text((out / 'gen' / f'{name}.jsonl').read_text())
+    before, after = _crossing_lines()
+    (first / 'crossing.jsonl').write_text(before + '\n')
+    (second / 'crossing.jsonl').write_text(after + '\n')
+    return first, second
+
+
+def files(directory: Path) -> list:
+    return sorted(str(p) for p in directory.glob('*.jsonl'))
+
+
+def marts_of(env) -> dict:
+    result = {}
+    for mart, key in MARTS.items():
+        out = llmwh('sql', f'select * from llm.{mart} order by {key}', '--format', 'json',
+                    env_extra=env, check=True).stdout
+        result[mart] = [_normalised(json.loads(line)) for line in out.splitlines()]
+    return result
+
+
+def _normalised(row: dict) -> dict:
+    # Sums of floats may add in another order: compare to 12 significant digits.
+    return {k: float(f'{v:.12g}') if isinstance(v, float) and math.isfinite(v) else v for k, v in row.items()}
+
+
+def full_build(tmp: Path, profiles_dir, telemetry) -> dict:
+    first, second = telemetry
+    env = warehouse_env(tmp, profiles_dir)
+    llmwh('init', env_extra=env, check=True)
+    llmwh('load', 'otlp', *files(first), *files(second), env_extra=env, check=True)
+    dbt('build', env_extra=env, check=True)
+    return marts_of(env)
