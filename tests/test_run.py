@@ -92,6 +92,13 @@ def test_both_runs_are_recorded(runs):
     assert recorded[0]['run_id'] != recorded[1]['run_id']
 
 
+def test_a_run_builds_and_tests_the_data_but_leaves_unit_tests_to_ci(runs):
+    results = json.loads((runs['tmp'] / 'target' / 'run_results.json').read_text())['results']
+    kinds = {r['unique_id'].split('.')[0] for r in results}
+    assert {'model', 'test'} <= kinds
+    assert 'unit_test' not in kinds
+
+
 def test_a_stale_lock_is_recovered(runs):
     assert 'recovered a stale run lock left by pid' in runs['second'].stderr
     assert runs['lock_file'].read_text() == ''

@@ -3,8 +3,9 @@
 1. Take the run lock (an overlapping run stops at once; a killed run's lock is recovered).
 2. Check the warehouse answers and has otel.llmwh_runs (`llmwh init`).
 3. `dbt source freshness`: stale raw sources are a data-quality finding.
-4. `dbt build` (incremental models, data tests, unit tests), as a subprocess
-   with the same target and profiles.
+4. `dbt build` (incremental models and data tests; unit tests check model logic
+   on fixtures, which is CI's job, not every cycle's), as a subprocess with the
+   same target and profiles.
 5. Data-quality checks on the marts (llmwh.run.checks), if any are configured.
 6. Record the run in otel.llmwh_runs: start, end, status, models built, their
    rows, failures, freshness, test counts.
@@ -98,6 +99,7 @@ def dbt_executable() -> str:
 
 
 EPOCH = '1970-01-01'
+BUILD_ARGS = ('--exclude-resource-type', 'unit_test')
 NOT_LOADED = 'not loaded'
 
 
@@ -253,7 +255,7 @@ def _optional_sources() -> set:
 def _build(target: Target, record: RunRecord, echo: Echo, dbt_args: tuple):
     results_file = target_dir() / 'run_results.json'
     results_file.unlink(missing_ok=True)
-    proc = _dbt(target, ['build', *dbt_args], echo)
+    proc = _dbt(target, ['build', *BUILD_ARGS, *dbt_args], echo)
     try:
         results = json.loads(results_file.read_text())['results']
     except (FileNotFoundError, KeyError, ValueError):
