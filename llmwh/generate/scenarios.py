@@ -22,8 +22,9 @@ Flavours (ResourceAttributes['llmwh.flavour']):
 * openllmetry    research-agent: workflow/task spans, old and new token names in one trace,
                  traceloop.association.properties.*.
 * openinference  rag-api: CHAIN/RETRIEVER/LLM/EVALUATOR spans (rag.retrieve, rag.generate),
-                 llm.token_count.*, llm.cost.total, evaluation spans and gen_ai.evaluation.result
-                 events (grounded, relevance, hallucination).
+                 llm.token_count.*, llm.cost.total, and evaluation results (grounded 0..1, relevance
+                 1..5, hallucination) as gen_ai.evaluation.result events, EVALUATOR spans or
+                 LLM-as-judge spans, each linked to the evaluated call.
 * litellm        copilot-app -> litellm-proxy: proxy spans with "True"/"False" strings, provider
                  slugs, key/team metadata, reported cost; the app's client span repeats the tokens.
 """
@@ -90,8 +91,11 @@ class Call(dict):
 class Ctx:
     """What a flavour function needs: the SDK, a seeded rng, the faults, and recorders."""
 
-    def __init__(self, sdk, rng, faults, fault_rng):
+    def __init__(self, sdk, rng, faults, fault_rng, eval_rng):
         self.sdk, self.rng, self.faults, self.fault_rng = sdk, rng, faults, fault_rng
+        # Evaluation shapes, scales and the bad_evaluations fault draw from their own
+        # stream: how results are reported changes nothing else in the data.
+        self.eval_rng = eval_rng
         self.seq = {}
         self.reset(0)
 
@@ -99,7 +103,7 @@ class Ctx:
         self.anchor = anchor
         self.calls, self.ids = [], []
         self.conversations = {}          # conversation id -> flavour
-        self.evaluations = []            # (name, label)
+        self.evaluations = []            # planted evaluation results (_plant)
         self.fault_counts = {}
 
     # ids that replication must renew (besides SDK trace/span ids)
@@ -654,6 +658,7 @@ def _openllmetry_new(ctx, c, parent, assoc):
 # =============================================================== OpenInference (RAG + evals)
 
 OI_CHAIN_SCOPE = ('openinference.instrumentation.llama_index', '4.3.0')
+RAG_QUESTION = 'What is our refund policy for EU orders?'
 OI_SCOPES = {'openai': ('openinference.instrumentation.openai', '0.1.30'),
              'anthropic': ('openinference.instrumentation.anthropic', '0.1.19')}
 
@@ -668,7 +673,7 @@ def openinference(ctx):
     t, history = ctx.anchor, 0
     for _ in range(rng.randint(1, 4)):
         root = sdk.start('rag-api', OI_CHAIN_SCOPE, 'query', 'internal', t, {
-            'openinference.span.kind': 'CHAIN', **ids, 'input.value': 'What is our refund policy for EU orders?',
+            'openinference.span.kind': 'CHAIN', **ids, 'input.value': RAG_QUESTION,
             'input.mime_type': 'text/plain'})
         r_start = t + 2 * MS
         retrieve = sdk.start('rag-api', OI_CHAIN_SCOPE, 'rag.retrieve', 'internal', r_start, {
@@ -686,20 +691,21 @@ def openinference(ctx):
                                 'llm.token_count.total': c['input'] + c['output']})
         sdk.end(gen, cursor, error=None if c['ok'] else c['error_type'])
         if c['ok']:
-            cursor = _evaluations(ctx, root, llm, cursor, ids)
+            cursor = _evaluations(ctx, root, llm, c, cursor, ids)
             history += c['output']
         end = cursor + MS
         sdk.end(root, end, error=None if c['ok'] else c['error_type'])
         t = end + int(rng.lognormvariate(math.log(40), 1.0) * S)
 
 
-def _openinference_llm(ctx, c, parent, ids, name='ChatCompletion'):
+def _openinference_llm(ctx, c, parent, ids, name='ChatCompletion', links=(), keep_open=False):
+    """An OpenInference LLM span; keep_open leaves a successful call's span open for more attributes."""
     provider = c['provider']
     attrs = {'openinference.span.kind': 'LLM', **ids, 'llm.provider': provider, 'llm.system': provider,
              'llm.model_name': c['response_model'] if c['ok'] else c['request_model'],
              'llm.invocation_parameters': json.dumps({'model': c['request_model'], 'temperature': 0.2})}
     span = ctx.sdk.start('rag-api', OI_SCOPES.get(provider, OI_SCOPES['openai']), name, 'internal', c['t'],
-                         attrs, parent=parent)
+                         attrs, parent=parent, links=links)
     if c['ok']:
         span.set_attributes({
             'llm.token_count.prompt': c['input'], 'llm.token_count.completion': c['output'],
@@ -709,49 +715,124 @@ def _openinference_llm(ctx, c, parent, ids, name='ChatCompletion'):
             'llm.finish_reason': finish(c), 'output.mime_type': 'text/plain'})
         if c['cache_write']:
             span.set_attribute('llm.token_count.prompt_details.cache_write', c['cache_write'])
-        ctx.sdk.end(span, c['t'] + c['dur'], ok=True)
+        if not keep_open:
+            ctx.sdk.end(span, c['t'] + c['dur'], ok=True)
     else:
         span.set_attribute('error.type', c['error_type'])
         ctx.sdk.end(span, c['t'] + c['dur'], error=c['error_message'], events=ctx.error_event(c))
     return span
 
 
-def _evaluations(ctx, root, evaluated, cursor, ids):
-    """LLM-as-judge: grounded and relevance (each one judge call) plus a hallucination flag."""
-    rng, sdk = ctx.rng, ctx.sdk
+# Evaluators of the RAG answers, each on its own scale: name -> (low, high).
+EVALUATORS = {'grounded': (0.0, 1.0), 'relevance': (1, 5), 'hallucination': (0.0, 1.0)}
+# How an instrumentation reports a result: a gen_ai.evaluation.result event on
+# the evaluated span, an OpenInference EVALUATOR span linked to it, or the
+# judge's own LLM span carrying the result and linked to it.
+EVALUATION_SHAPES = ('event', 'evaluator_span', 'judge_span')
+JUDGE_ALIAS = 'gpt-4.1-mini'
+
+
+def _evaluations(ctx, root, evaluated, c_evaluated, cursor, ids):
+    """LLM-as-judge: grounded (0..1) and relevance (1..5), one judge call each, plus a
+    hallucination flag derived from grounded; each result in one of EVALUATION_SHAPES."""
+    rng, erng, sdk = ctx.rng, ctx.eval_rng, ctx.sdk
     grounded_score = None
     for name in ('grounded', 'relevance'):
-        ev = sdk.start('rag-api', OI_CHAIN_SCOPE, f'evaluate {name}', 'internal', cursor, {
-            'openinference.span.kind': 'EVALUATOR', **ids, 'gen_ai.evaluation.name': name}, parent=root,
-            links=[(evaluated, {'llmwh.link.type': 'evaluates'})])
-        c = ctx.draw('gpt-4.1-mini', cursor + MS, prompt_base=900, new_median=600, out_median=60,
+        shape = EVALUATION_SHAPES[erng.randrange(len(EVALUATION_SHAPES))]
+        started = cursor
+        link = [(evaluated, {'llmwh.link.type': 'evaluates'})]
+        ev = None
+        parent = root
+        if shape == 'evaluator_span':
+            ev = sdk.start('rag-api', OI_CHAIN_SCOPE, f'evaluate {name}', 'internal', cursor, {
+                'openinference.span.kind': 'EVALUATOR', **ids, 'metadata.evaluator_name': name},
+                parent=root, links=link)
+            parent = ev
+        else:   # the span id an evaluator span takes, so later spans' ids do not depend on the shape
+            sdk.ids.generate_span_id()
+        c = ctx.draw(JUDGE_ALIAS, cursor + MS, prompt_base=900, new_median=600, out_median=60,
                      allow_unknown=False)
-        judge = _openinference_llm(ctx, c, ev, ids, name='JudgeCompletion')
+        judge = _openinference_llm(ctx, c, parent, ids, name='JudgeCompletion',
+                                   links=link if shape == 'judge_span' else (), keep_open=shape == 'judge_span')
         ctx.record(c, judge, 'rag-api', 'openinference', ids['session.id'], 'rag-api', [])
         cursor = c['t'] + c['dur'] + MS
-        if c['ok']:
-            score = round(min(1.0, max(0.0, rng.betavariate(6, 1.6))), 3)
-            label = 'pass' if score >= 0.6 else 'fail'
-            ev.set_attributes({'gen_ai.evaluation.score.value': score, 'gen_ai.evaluation.score.label': label,
-                               'gen_ai.evaluation.explanation': f'{name} judged by gpt-4.1-mini'})
-            sdk.end(ev, cursor)
-            sdk.log('rag-api', OI_CHAIN_SCOPE, cursor, None, {
-                'gen_ai.evaluation.name': name, 'gen_ai.evaluation.score.value': score,
-                'gen_ai.evaluation.score.label': label}, evaluated, 'info', event_name='gen_ai.evaluation.result')
-            ctx.evaluations.append((name, label))
-            if name == 'grounded':
-                grounded_score = score
+        if not c['ok']:
+            if ev is not None:
+                sdk.end(ev, cursor, error=c['error_type'])
+            continue
+        judged = min(1.0, max(0.0, rng.betavariate(6, 1.6)))
+        if name == 'grounded':
+            score = grounded_score = round(judged, 3)
+            label = 'pass' if score >= 0.7 else 'fail'
         else:
-            sdk.end(ev, cursor, error=c['error_type'])
+            score = min(5, max(1, round(1 + 4 * judged + erng.gauss(0, 0.8))))
+            label = 'relevant' if score >= 3 else 'irrelevant'
+        # Judges quote what they judged: an explanation is content, like the prompt.
+        explanation = f'{label}: the answer to "{RAG_QUESTION}" judged for {name} by {JUDGE_ALIAS}'
+        if shape == 'event':
+            _evaluation_event(ctx, name, score, label, explanation, evaluated, c_evaluated, cursor)
+        elif shape == 'judge_span':
+            attrs, score_out, label_out, issue = _result_attributes(ctx, 'gen_ai.evaluation.', name, score, label,
+                                                                   explanation)
+            judge.set_attributes(attrs)
+            sdk.end(judge, c['t'] + c['dur'], ok=True)
+            _plant(ctx, name, shape, score_out, label_out, issue, evaluated, c_evaluated, c['t'], judge)
+        else:
+            attrs, score_out, label_out, issue = _result_attributes(ctx, 'metadata.', name, score, label,
+                                                                   explanation)
+            ev.set_attributes(attrs)
+            sdk.end(ev, cursor)
+            _plant(ctx, name, shape, score_out, label_out, issue, evaluated, c_evaluated, started, ev)
     if grounded_score is not None:
-        hallucinated = grounded_score < 0.5
+        hallucinated = grounded_score < 0.7     # the answer failed grounding
         label = 'hallucinated' if hallucinated else 'faithful'
-        sdk.log('rag-api', OI_CHAIN_SCOPE, cursor + MS, None, {
-            'gen_ai.evaluation.name': 'hallucination', 'gen_ai.evaluation.score.value': 1.0 if hallucinated else 0.0,
-            'gen_ai.evaluation.score.label': label}, evaluated, 'warn' if hallucinated else 'info',
-            event_name='gen_ai.evaluation.result')
-        ctx.evaluations.append(('hallucination', label))
+        _evaluation_event(ctx, 'hallucination', 1.0 if hallucinated else 0.0, label,
+                          f'the answer to "{RAG_QUESTION}" is '
+                          + ('not supported by the retrieved context' if hallucinated else 'supported'),
+                          evaluated, c_evaluated, cursor + MS, severity='warn' if hallucinated else 'info')
     return cursor + 2 * MS
+
+
+def _result_attributes(ctx, prefix, name, score, label, explanation):
+    """The result attributes under gen_ai.evaluation.* or OpenInference's metadata.*, with the
+    bad_evaluations fault (a score that is not a number, or no label): (attrs, score, label, issue)."""
+    erng = ctx.eval_rng
+    bad = erng.random() < FAULT_RATES['bad_evaluations'] and 'bad_evaluations' in ctx.faults
+    kind = erng.random()            # always drawn: the fault switch changes nothing else
+    names = ({'name': 'gen_ai.evaluation.name', 'score': 'gen_ai.evaluation.score.value',
+              'label': 'gen_ai.evaluation.score.label', 'explanation': 'gen_ai.evaluation.explanation'}
+             if prefix == 'gen_ai.evaluation.' else
+             {'name': 'metadata.evaluator_name', 'score': 'metadata.score', 'label': 'metadata.label',
+              'explanation': 'metadata.explanation'})
+    attrs = {names['name']: name, names['score']: score, names['label']: label,
+             names['explanation']: explanation}
+    issue = None
+    if bad:
+        ctx.count('bad_evaluations')
+        if kind < 0.5:
+            attrs[names['score']], score, issue = 'n/a', None, 'score_not_numeric'
+        else:
+            del attrs[names['label']]
+            label, issue = None, 'label_missing'
+    return attrs, score, label, issue
+
+
+def _evaluation_event(ctx, name, score, label, explanation, evaluated, c_evaluated, at, severity='info'):
+    """A gen_ai.evaluation.result event (a log record in the evaluated span's context)."""
+    attrs, score, label, issue = _result_attributes(ctx, 'gen_ai.evaluation.', name, score, label, explanation)
+    ctx.sdk.log('rag-api', OI_CHAIN_SCOPE, at, None, attrs, evaluated, severity,
+                event_name='gen_ai.evaluation.result')
+    _plant(ctx, name, 'event', score, label, issue, evaluated, c_evaluated, at, None)
+
+
+def _plant(ctx, name, shape, score, label, issue, evaluated, c_evaluated, at, result_span):
+    """The truth of one evaluation result (manifest.py: truth_evaluations.jsonl)."""
+    target = evaluated.get_span_context()
+    ctx.evaluations.append({
+        'evaluation_name': name, 'shape': shape, 'score_value': score, 'score_label': label, 'issue': issue,
+        'trace': f'{target.trace_id:032x}', 'evaluated_span': f'{target.span_id:016x}',
+        'result_span': f'{result_span.get_span_context().span_id:016x}' if result_span is not None else None,
+        't': at, 'provider': c_evaluated['provider'], 'response_model': c_evaluated['response_model']})
 
 
 # =============================================================== LiteLLM proxy
