@@ -139,6 +139,26 @@
 {%- endmacro %}
 
 
+{#- Bool: the text is a JSON array whose elements are all strings (the
+    exporter's form of a string-array attribute such as
+    gen_ai.response.finish_reasons); `[]` is one. -#}
+{% macro is_json_string_array(text) -%}
+    (
+        isValidJSON({{ text }})
+        and JSONType({{ text }}) = 'Array'
+        and arrayAll(e -> JSONType(e) = 'String', JSONExtractArrayRaw({{ text }}))
+    )
+{%- endmacro %}
+
+
+{#- Bool: a span whose end precedes its start. The exporter stores the
+    negative duration wrapped into UInt64, i.e. as a value of 2^63 ns
+    (292 years) or more. -#}
+{% macro span_ends_before_start(duration) -%}
+    (reinterpretAsInt64({{ duration }}) < 0)
+{%- endmacro %}
+
+
 {#- The field as Nullable(Float64). -#}
 {% macro genai_attr_float(map_column, field) -%}
     toFloat64OrNull({{ genai_attr(map_column, field) }})

@@ -152,6 +152,24 @@ def test_sql_is_read_only_unless_write(warehouse, profiles_dir):
     assert out.splitlines() == ['count()', '0']
 
 
+def test_sql_write_runs_insert_values_and_set(warehouse, profiles_dir):
+    # No FORMAT clause is appended to statements that return no rows.
+    args = wh_args(warehouse, profiles_dir)
+    llmwh('sql', '--write', 'create table default.scratch_values (n UInt8) engine = MergeTree order by n',
+          *args, check=True)
+    assert_clean_error(llmwh('sql', 'insert into default.scratch_values values (9)', *args),
+                       'readonly', 'add --write')
+    llmwh('sql', '--write', 'insert into default.scratch_values values (1), (2)', *args, check=True)
+    llmwh('sql', '--write', '\n-- a comment first\n/* and another */ INSERT INTO default.scratch_values VALUES (3);',
+          *args, check=True)
+    for write in (['--write'], []):
+        assert llmwh('sql', *write, 'set max_threads = 1', *args, check=True).stdout == ''
+    out = llmwh('sql', '(select groupArray(n) as ns from (select n from default.scratch_values order by n))',
+                '-f', 'tsv', *args, check=True).stdout
+    assert out.splitlines() == ['ns', '[1,2,3]']
+    llmwh('sql', '--write', 'drop table default.scratch_values', *args, check=True)
+
+
 def test_sql_syntax_error_is_one_line_without_the_format_clause(warehouse, profiles_dir):
     proc = llmwh('sql', 'selec 1', '-f', 'tsv', *wh_args(warehouse, profiles_dir))
     assert_clean_error(proc, 'Syntax error')

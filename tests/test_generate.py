@@ -3,6 +3,7 @@ truth recomputed here from the files (spans, logs, metric points, billing export
 
 import base64
 import gzip
+import hashlib
 import json
 import re
 from collections import Counter, defaultdict
@@ -212,6 +213,29 @@ def test_same_seed_and_start_give_identical_files_and_another_seed_does_not(tmp_
         assert (a / f).read_bytes() == (b / f).read_bytes(), f
     assert (a / 'traces.jsonl').read_bytes() != (c / 'traces.jsonl').read_bytes()
     assert json.loads((a / 'manifest.json').read_text())['paths']['replicated_units'] > 0
+
+
+def _ids(out):
+    """Span, trace and conversation (uuid) ids found in a run's trace and log files."""
+    text = ''.join((Path(out) / f).read_text() for f in ('traces.jsonl', 'logs.jsonl'))
+    return (set(re.findall(r'"spanId": ?"([0-9a-f]{16})"', text))
+            | set(re.findall(r'"traceId": ?"([0-9a-f]{32})"', text))
+            | set(re.findall(r'[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}', text)))
+
+
+def test_another_start_or_days_gives_new_ids(tmp_path):
+    """`make demo` on a later day (same seed) must not reuse an earlier run's ids."""
+    later = datetime(2026, 3, 3, tzinfo=timezone.utc)
+    for name, kw in (('a', {}), ('a_again', {}), ('later', {'start': later}), ('longer', {'days': 4})):
+        run(tmp_path / name, conversations=5, sdk_spans=30, **kw)
+    base = _ids(tmp_path / 'a')
+    assert len(base) > 20
+    assert not base & _ids(tmp_path / 'later')
+    assert not base & _ids(tmp_path / 'longer')
+    # The same options: the same files, byte for byte.
+    for f in ('traces.jsonl', 'logs.jsonl', 'metrics.jsonl', 'truth_conversations.jsonl'):
+        assert hashlib.md5((tmp_path / 'a' / f).read_bytes()).digest() == \
+            hashlib.md5((tmp_path / 'a_again' / f).read_bytes()).digest(), f
 
 
 def test_gzip_output_is_deterministic_and_holds_the_same_lines(tmp_path):

@@ -132,6 +132,25 @@ def valid_count(value):
     return bool(re.fullmatch(r'0*[0-9]{1,12}', value))
 
 
+def valid_finish_reasons(value):
+    """A JSON array of strings: how the exporter writes a string-array attribute."""
+    def no_constants(name):
+        raise ValueError(name)
+    try:
+        parsed = json.loads(value, parse_constant=no_constants)
+    except ValueError:
+        return False
+    return isinstance(parsed, list) and all(isinstance(v, str) for v in parsed)
+
+
+def attribute(span_json, key):
+    return next((a['value']['stringValue'] for a in span_json['attributes'] if a['key'] == key), None)
+
+
+def ends_before_start(span_json):
+    return int(span_json['endTimeUnixNano']) < int(span_json['startTimeUnixNano'])
+
+
 def resource_spans(service, spans):
     attrs = [] if service is None else [kv('service.name', service)]
     return {'resource': {'attributes': attrs},
@@ -162,12 +181,17 @@ def hostile(tmp_path_factory, profiles_dir):
     invalid = {c: sum(1 for _, tokens, _ in batch if tokens.get(c, '') != '' and not valid_count(tokens[c]))
                for c in TOKEN_COLUMNS}
     invalid['input_tokens'] += sum(1 for value, _ in PICKED.values() if value != '' and not valid_count(value))
+    invalid['duration'] = sum(1 for _, _, s in batch if ends_before_start(s)) + sum(map(ends_before_start, picked))
+    reasons = [attribute(s, 'gen_ai.response.finish_reasons') for _, _, s in batch]
+    invalid['finish_reasons'] = sum(1 for r in reasons if r and not valid_finish_reasons(r))
+    assert invalid['duration'] and invalid['finish_reasons'] and any(r and valid_finish_reasons(r) for r in reasons)
     return env, build, invalid
 
 
 def q(env, sql):
     out = llmwh('sql', sql, '--format', 'json', env_extra=env, check=True).stdout
-    return [json.loads(line) for line in out.splitlines()]
+    # Split on newlines only: values may hold other line separators (U+2028, \x1c).
+    return [json.loads(line) for line in out.split('\n') if line]
 
 
 def test_hostile_values_never_stop_the_build(hostile):
@@ -201,9 +225,34 @@ def test_every_nulled_token_count_is_counted_as_a_data_quality_issue(hostile):
     rows = q(env, "select rule_name, sum(issue_rows) as n from llm.fct_data_quality_issues "
                   "where source_table = 'otel_traces' and startsWith(rule_name, 'invalid_') group by rule_name")
     assert {r['rule_name']: int(r['n']) for r in rows} == {f'invalid_{c}': n for c, n in invalid.items() if n}
+    assert {'invalid_duration', 'invalid_finish_reasons'} <= {r['rule_name'] for r in rows}
     examples = q(env, "select example_ids from llm.fct_data_quality_issues "
                       "where rule_name = 'invalid_input_tokens'")
     assert 'a000000000000001' in {i for r in examples for i in r['example_ids']}
+
+
+@pytest.mark.parametrize('relation', ['llm_staging.stg_otel__spans', 'llm.fct_llm_calls'])
+def test_a_span_ending_before_its_start_has_a_null_duration_and_is_kept(hostile, relation):
+    env, _, invalid = hostile
+    key = 'span_id' if 'stg' in relation else 'call_id'
+    rows = q(env, f"select duration_ms from {relation} where {key} = 'a000000000000001'")
+    assert rows == [{'duration_ms': None}]
+    # Never negative or wrapped to centuries; NULL exactly for the spans that end before they start.
+    assert q(env, f'select count() as n from {relation} where duration_ms < 0 or duration_ms > 1e9') == [{'n': 0}]
+    if 'stg' in relation:
+        nulls = q(env, f'select count() as n from {relation} where duration_ms is null')
+        assert int(nulls[0]['n']) == invalid['duration']
+
+
+def test_malformed_finish_reasons_are_not_read(hostile):
+    env, _, _ = hostile
+    rows = q(env, "select span_attributes['gen_ai.response.finish_reasons'] as sent, finish_reason_raw "
+                  f"from llm_staging.stg_otel__spans where trace_id != '{HOSTILE_TRACE}' "
+                  "and span_attributes['gen_ai.response.finish_reasons'] != ''")
+    assert rows
+    for r in rows:
+        want = (json.loads(r['sent']) or [None])[0] or None if valid_finish_reasons(r['sent']) else None
+        assert r['finish_reason_raw'] == want, r
 
 
 def test_duplicate_span_deliveries_are_counted(hostile):

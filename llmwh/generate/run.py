@@ -11,6 +11,7 @@
 """
 
 import gzip
+import hashlib
 import heapq
 import json
 import math
@@ -157,6 +158,40 @@ def generate(opts: GenerateOptions, echo: Callable[[str], None] = print) -> dict
     return run.write_truth()
 
 
+class _IdMix:
+    """Ids as written: each id drawn from the seed, XOR a mask derived from every
+    option that changes the data, so a run with the same seed and another
+    --start or --days (...) reuses none of an earlier run's ids. XOR with one
+    mask per id length is a bijection: ids stay unique. Every choice (trace
+    sampling reads trace id bits) is made on the drawn ids, so the options
+    change the ids only, never which traces exist."""
+
+    def __init__(self, key: str):
+        self.key = key
+        self.masks = {}
+
+    def __call__(self, ids: list) -> list:
+        return [self._mix(v) for v in ids]
+
+    def _mask(self, nibbles: int, uuid: bool) -> int:
+        digest = ''
+        while len(digest) < nibbles:
+            digest += hashlib.sha256(f'{self.key}:{nibbles}:{len(digest)}'.encode()).hexdigest()
+        mask = int(digest[:nibbles], 16)
+        if uuid:   # keep the version (4) and variant (a) nibbles
+            mask &= ~((0xF << 4 * (nibbles - 13)) | (0xF << 4 * (nibbles - 17)))
+        return mask
+
+    def _mix(self, value: str) -> str:
+        uuid = len(value) == 36 and value[8] == '-'
+        digits = value.replace('-', '') if uuid else value
+        key = (len(digits), uuid)
+        if key not in self.masks:
+            self.masks[key] = self._mask(*key)
+        h = f'{int(digits, 16) ^ self.masks[key]:0{len(digits)}x}'
+        return f'{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}' if uuid else h
+
+
 class _Run:
     """One `generate` call: the random streams, the SDK, the output files and the truth."""
 
@@ -178,6 +213,8 @@ class _Run:
         self.skew = dict(CLOCK_SKEW_NS) if 'clock_skew' in faults else {}
         resources = {name: resource_attributes(name) for name in SERVICES}
         self.sdk = SdkTelemetry(f'{seed}:ids', resources, self.skew)
+        self.id_mix = _IdMix(f'{seed}:{opts.start:%Y-%m-%d}:{opts.days}:{opts.conversations}:{opts.spans}:'
+                             f'{opts.sdk_spans}:{",".join(sorted(faults))}:{opts.metric_interval_s}')
         self.ctx = Ctx(self.sdk, random.Random(f'{seed}:scenario'), faults, random.Random(f'{seed}:faults'),
                        random.Random(f'{seed}:evaluations'))
         self.times = _Seasonal(random.Random(f'{seed}:time'), self.start_ns, opts.days)
@@ -300,13 +337,14 @@ class _Run:
             self.next_interval += 1
 
     def _process(self, tpl, ids, anchor, replica):
-        state = self._write_unit(tpl, ids, anchor)
-        self._record_truth(tpl, ids, anchor, replica, state)
+        written_ids = self.id_mix(ids)
+        state = self._write_unit(tpl, ids, written_ids, anchor)
+        self._record_truth(tpl, written_ids, anchor, replica, state)
         self.stats.add_unit(tpl, replica)
 
-    def _write_unit(self, tpl, ids, anchor) -> dict:
-        """Write a unit's trace and log lines; sampling and late faults are drawn per trace.
-        Returns trace -> (kept, late)."""
+    def _write_unit(self, tpl, ids, written_ids, anchor) -> dict:
+        """Write a unit's trace and log lines (with written_ids); sampling (on the drawn
+        ids) and late faults are drawn per trace. Returns trace -> (kept, late)."""
         files, stats = self.files, self.stats
         state = {}
         sampled_flavour = 'sampling' in self.faults and tpl.flavour in SAMPLED_FLAVOURS
@@ -316,7 +354,8 @@ class _Run:
             late = self.rng_late.random() < FAULT_RATES['late'] and 'late' in self.faults
             state[line.trace] = (kept, late)
             if kept:
-                files['traces.late.jsonl' if late else 'traces.jsonl'].write(render(line, ids, anchor), line.records)
+                files['traces.late.jsonl' if late else 'traces.jsonl'].write(render(line, written_ids, anchor),
+                                                                             line.records)
                 if late:
                     stats.late_traces += 1
                     stats.late_spans += line.records
@@ -325,7 +364,8 @@ class _Run:
                 stats.dropped_spans += line.records
         for line in tpl.logs:
             kept, late = state.get(line.trace, (True, False))
-            files['logs.late.jsonl' if late else 'logs.jsonl'].write(render(line, ids, anchor), line.records)
+            files['logs.late.jsonl' if late else 'logs.jsonl'].write(render(line, written_ids, anchor),
+                                                                     line.records)
             if late:
                 stats.late_logs += line.records
         return state

@@ -1,11 +1,11 @@
-"""Reading OTLP/JSON files: content hash, and the export requests with their line numbers.
+"""Reading OTLP/JSON files: the export requests with their line numbers (the content hash
+that records a load is llmwh.warehouse.loaded_files.content_sha256).
 
 A file holds one export request per line (JSON Lines, as the collector's `file`
 exporter writes) or one (pretty-printed) JSON document; either may be gzipped.
 """
 
 import gzip
-import hashlib
 import json
 import zlib
 from dataclasses import dataclass
@@ -34,19 +34,6 @@ def open_content(path):
 
 def _read_error(path, ex) -> LlmwhError:
     return LlmwhError(f'{path}: cannot read the file: {ex}')
-
-
-def content_sha256(path) -> tuple:
-    """sha256 and size of the content (decompressed), so a .gz of a loaded file counts as loaded."""
-    digest, size = hashlib.sha256(), 0
-    try:
-        with open_content(path) as fh:
-            while block := fh.read(1 << 20):
-                digest.update(block)
-                size += len(block)
-    except (OSError, EOFError, zlib.error) as ex:
-        raise _read_error(path, ex) from ex
-    return digest.hexdigest(), size
 
 
 def _unit(lineno, raw: bytes):

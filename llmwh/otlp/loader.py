@@ -4,12 +4,22 @@ Per file: hash the (decompressed) content and skip it when that content was
 loaded before; turn every request into exporter rows (llmwh.otlp.rows), spooled
 as one Arrow stream per table; insert only after the whole file parsed, so a
 bad line leaves nothing of its file behind unless --skip-bad quarantines it;
-then record the file in llmwh_loaded_files. Big inputs are parsed by worker
-processes: decoding the JSON and mapping it is Python and is the bottleneck.
+then record the file in llmwh_loaded_files (llmwh.warehouse.loaded_files, the
+record `load usage` keeps too). Big inputs are parsed by worker processes:
+decoding the JSON and mapping it is Python and is the bottleneck.
+
+Crash safety: a load killed after some inserts but before the record leaves
+rows behind, and a file that grew since a partial load shares rows with it.
+So when a table already holds rows from the file's time range, the file's rows
+go to a temporary table first and only those not already present (the whole
+row compared, by hash) are inserted, with a warning naming how many were
+there. A rerun therefore converges to the rows of an undisturbed load.
+`--force` inserts everything again.
 """
 
 import multiprocessing
 import os
+import signal
 import tempfile
 import time
 from collections import Counter, deque
@@ -19,17 +29,17 @@ from typing import Iterator, Optional, Sequence
 
 from llmwh.errors import LlmwhError
 from llmwh.otlp.batches import StreamSpool
-from llmwh.otlp.files import Bad, chunks, content_sha256, read_units
+from llmwh.otlp.files import Bad, chunks, read_units
 from llmwh.otlp.rows import Converted, convert_chunk, worker_ready
 from llmwh.reporting import Echo, quiet
 from llmwh.warehouse import Warehouse
 from llmwh.warehouse.ddl import quote
 from llmwh.warehouse.exporter import INSERT_COLUMNS
 from llmwh.warehouse.introspect import table_columns, table_retention_days
+from llmwh.warehouse.loaded_files import (LOADED_FILES, LOADED_FILES_COLUMNS, content_sha256, previous_load,
+                                          record_load, skipped_message)
 
-LOADED_FILES = 'llmwh_loaded_files'
 QUARANTINE = 'llmwh_quarantine'
-LOADED_FILES_COLUMNS = ('sha256', 'file', 'size_bytes', 'rows', 'bad_lines', 'loaded_at')
 QUARANTINE_COLUMNS = ('file', 'sha256', 'line', 'error', 'raw', 'loaded_at')
 # Arrow columns are matched by name; EventName is left out when the logs table lacks it.
 INSERT_SETTINGS = {'input_format_skip_unknown_fields': 1}
@@ -38,6 +48,15 @@ POOL_MIN_BYTES = 8 << 20       # smaller files parse in-process: starting worker
 SPOOL_MEMORY_BYTES = 64 << 20  # spooled rows beyond this go to a temp file
 PROGRESS_SECONDS = 10
 _EPOCH = datetime(1970, 1, 1)
+# Test hook of the crash tests (tests/test_load_crash.py), documented in the
+# README: LLMWH_FAULT=after_insert:<table> or before_record kills the process
+# with SIGKILL at that point of every file's load.
+FAULT_ENV = 'LLMWH_FAULT'
+
+
+def _fault(point: str):
+    if os.environ.get(FAULT_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass
@@ -127,10 +146,7 @@ class OtlpLoader:
     def _previous_load(self, sha256: str):
         if sha256 in self.seen:
             return self.seen[sha256], None
-        rows = self.wh.rows(
-            f'select file, loaded_at from {quote(self.database)}.{quote(LOADED_FILES)} '
-            'where sha256 = {h:String} order by loaded_at limit 1', {'h': sha256})
-        return rows[0] if rows else None
+        return previous_load(self.wh, self.database, sha256)
 
     # -- files
 
@@ -176,10 +192,7 @@ class OtlpLoader:
         previous = None if self.force else self._previous_load(sha256)
         if not previous:
             return False
-        file, loaded_at = previous
-        when = f' at {loaded_at:%Y-%m-%d %H:%M:%S} UTC' if loaded_at else ' earlier in this run'
-        same = '' if file == os.path.abspath(path) else f' (same content as {file})'
-        self.echo(f'  {path}: already loaded{when}{same}; skipped (--force loads it again)')
+        self.echo(f'  {skipped_message(path, previous)}')
         return True
 
     def _parse_file(self, path: str, sha256: str, size: int) -> ParsedFile:
@@ -201,29 +214,60 @@ class OtlpLoader:
         return parsed
 
     def _insert_rows(self, parsed: ParsedFile):
-        done = []
         for table in sorted(parsed.spools):
-            try:
-                self._insert_table(table, parsed.spools.pop(table))
-            except LlmwhError as ex:
-                if not done:
-                    raise
-                # Rare (the engine failed between tables), but say what a re-run would double.
-                raise LlmwhError(f'{ex}; {parsed.path} is not recorded as loaded but its '
-                                 f'{", ".join(done)} rows are in: delete them before loading it again') from ex
-            done.append(table)
+            spool = parsed.spools.pop(table)
+            if self.force or not self._holds_rows_since(table, parsed.oldest[table]):
+                self._insert_table(table, spool)
+            else:
+                present = self._insert_new_rows(table, spool)
+                if present:
+                    total = parsed.counts[table]
+                    self.echo(f'  warning: {parsed.path}: {present:,} of {total:,} {table} rows were already '
+                              'in the warehouse (an interrupted or overlapping earlier load); '
+                              f'loaded the other {total - present:,}', err=True)
+                    parsed.counts[table] -= present
+            _fault(f'after_insert:{table}')
+
+    def _holds_rows_since(self, table: str, seconds: int) -> bool:
+        """Whether `table` has a row at or after this time: only then can a file's rows be there already."""
+        time_column = quote(_time_column(self.columns[table]))
+        return bool(self.wh.rows(
+            f'select 1 from {quote(self.database)}.{quote(table)} '
+            f'where {time_column} >= toDateTime({{s:Int64}}) limit 1', {'s': max(0, seconds)}))
+
+    def _insert_new_rows(self, table: str, spool: '_Spool') -> int:
+        """Insert the rows not already in `table` (whole rows compared by hash); returns how many were."""
+        columns = ', '.join(quote(c) for c in self.columns[table])
+        time_column = quote(_time_column(self.columns[table]))
+        target = f'{quote(self.database)}.{quote(table)}'
+        stage = quote(f'llmwh_stage_{table}')
+        # Temporary: it dies with the session, so a crash leaves nothing to clean up.
+        self.wh.command(f'create temporary table {stage} as {target} '
+                        'engine = MergeTree partition by tuple() order by tuple()')
+        try:
+            self._insert_table(table, spool, into=f'llmwh_stage_{table}')
+            present_hashes = (f'select cityHash64({columns}) from {target} '
+                              f'where {time_column} between (select min({time_column}) from {stage}) '
+                              f'and (select max({time_column}) from {stage})')
+            present = self.wh.rows(f'select countIf(cityHash64({columns}) in ({present_hashes})) '
+                                   f'from {stage}')[0][0]
+            self.wh.command(f'insert into {target} ({columns}) select {columns} from {stage} '
+                            f'where cityHash64({columns}) not in ({present_hashes})')
+        finally:
+            self.wh.command(f'drop temporary table if exists {stage}')
+        return present
 
     def _record_file(self, parsed: ParsedFile, loaded_at: datetime):
         """Quarantine the bad lines, then record the file: it counts as loaded only
         once all its rows are in."""
+        _fault('before_record')
         path = os.path.abspath(parsed.path)
         if parsed.bad:
             rows = [[path, parsed.sha256, b.line, b.error,
                      b.raw if isinstance(b.raw, bytes) else b.raw.encode(), loaded_at] for b in parsed.bad]
             self.wh.insert(QUARANTINE, rows, self.columns[QUARANTINE], database=self.database)
-        self.wh.insert(LOADED_FILES, [[parsed.sha256, path, parsed.size, dict(parsed.counts),
-                                       len(parsed.bad), loaded_at]],
-                       self.columns[LOADED_FILES], database=self.database)
+        record_load(self.wh, self.database, parsed.sha256, path, parsed.size, dict(parsed.counts), loaded_at,
+                    bad_lines=len(parsed.bad))
         self.seen[parsed.sha256] = path
 
     def _report_file(self, parsed: ParsedFile, seconds: float):
@@ -260,12 +304,17 @@ class OtlpLoader:
             # the mapping as they start, not on their first chunk.
             self.pool = multiprocessing.get_context('spawn').Pool(self.jobs, initializer=worker_ready)
 
-    def _insert_table(self, table: str, spool: _Spool):
+    def _insert_table(self, table: str, spool: _Spool, into: Optional[str] = None):
+        """Insert the spooled rows into `table`, or into the temporary table `into`."""
         try:
-            self.wh.insert_formatted(table, self.columns[table], spool.blocks(), fmt=INSERT_FORMAT,
-                                     database=self.database, settings=INSERT_SETTINGS)
+            self.wh.insert_formatted(into or table, self.columns[table], spool.blocks(), fmt=INSERT_FORMAT,
+                                     database=None if into else self.database, settings=INSERT_SETTINGS)
         finally:
             spool.fh.close()
+
+
+def _time_column(columns) -> str:
+    return 'Timestamp' if 'Timestamp' in columns else 'TimeUnix'
 
 
 def _result(item) -> Converted:

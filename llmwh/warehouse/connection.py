@@ -57,11 +57,12 @@ class Warehouse:
             raise LlmwhError(f'insert into {database}.{table} failed: {clean_error(ex)}') from ex
 
     def insert_formatted(self, table: str, columns: Sequence[str], blocks: Iterable[bytes], fmt: str,
-                         database: str, settings: Optional[dict] = None):
-        """Insert data already in a ClickHouse input format (the engine parses it)."""
+                         database: Optional[str], settings: Optional[dict] = None):
+        """Insert data already in a ClickHouse input format (the engine parses it);
+        database None for a temporary table."""
+        name = quote(table) if database is None else f'{quote(database)}.{quote(table)}'
         try:
-            return self.client.raw_insert(f'{quote(database)}.{quote(table)}', columns, blocks,
-                                          settings=settings, fmt=fmt)
+            return self.client.raw_insert(name, columns, blocks, settings=settings, fmt=fmt)
         except ClickHouseError as ex:
             raise LlmwhError(f'insert into {database}.{table} failed: {clean_error(ex)}') from ex
 

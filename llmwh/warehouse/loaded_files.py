@@ -1,7 +1,8 @@
 """The record of loaded files (table llmwh_loaded_files): one row per load of
 a file, keyed by the sha256 of its content, so a re-run skips content it has
-loaded before. `llmwh load usage` keeps its record here; `llmwh load otlp`
-writes the same table (llmwh/otlp/loader.py).
+loaded before. The one definition of that bookkeeping: `llmwh load usage`
+(llmwh/billing/loader.py) and `llmwh load otlp` (llmwh/otlp/loader.py) both
+hash, look up and record files through these functions.
 """
 
 import gzip

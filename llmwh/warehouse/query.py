@@ -26,6 +26,19 @@ def clean_query(query: str) -> str:
 # readonly=2: reads and SET only; no INSERT, DDL or other change of data.
 READ_ONLY = {'readonly': 2}
 
+# Statements that return rows, rendered by the engine in the output format.
+# Any other (INSERT ... VALUES, SET, DDL) runs as a command: a FORMAT clause
+# appended to it would be read as part of the statement (VALUES data, a setting).
+RESULT_KEYWORDS = {'select', 'with', 'show', 'describe', 'desc', 'explain', 'exists', 'check'}
+_LEADING = re.compile(r'(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/|\()*', re.S)
+_WORD = re.compile(r'[a-z]+', re.I)
+
+
+def returns_rows(query: str) -> bool:
+    """Whether the statement is one that returns rows (its first keyword, past comments)."""
+    word = _WORD.match(query, _LEADING.match(query).end())
+    return bool(word) and word.group(0).lower() in RESULT_KEYWORDS
+
 
 def run_sql(wh: Warehouse, query: str, fmt: str, write: bool = False) -> bytes:
     """Result of `query` rendered by the engine in `fmt` (friendly or ClickHouse name).
@@ -35,8 +48,13 @@ def run_sql(wh: Warehouse, query: str, fmt: str, write: bool = False) -> bytes:
     if wh.database_exists(database):
         # Unqualified names resolve in the marts database, like dbt's schema.
         wh.use_database(database)
+    query = clean_query(query)
+    settings = None if write else READ_ONLY
     try:
-        return wh.raw(clean_query(query), fmt=ch_format, settings=None if write else READ_ONLY)
+        if returns_rows(query):
+            return wh.raw(query, fmt=ch_format, settings=settings)
+        wh.command(query, settings=settings)
+        return b''
     except LlmwhError as ex:
         raise LlmwhError(error_line(str(ex), ch_format, write)) from None
 

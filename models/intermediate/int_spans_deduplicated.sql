@@ -28,7 +28,7 @@ spans as (
 narrowed as (
 
     select
-        * except (span_attributes, resource_attributes, invalid_token_fields),
+        * except (span_attributes, resource_attributes, invalid_fields),
         {{ instrumentation_of('scope_name', 'span_attributes') }} as instrumentation
     from spans
 

@@ -7,10 +7,12 @@
 {#- One row per UTC day, raw table and rule: how many rows a rule nulled a
     value in or dropped, with a few example ids. Every rule that nulls or
     drops a value reports here: token counts that are not valid counts
-    (parse_token_count), evaluation results with a score that is not a number
-    or without a label or name (int_evaluation_results_extracted), and
-    duplicate deliveries removed by deduplication (spans, token logs,
-    evaluation events, token-usage metric points).
+    (parse_token_count), span durations whose end precedes the start,
+    finish reasons that are not a JSON array of strings, evaluation results
+    with a score that is not a number or without a label or name
+    (int_evaluation_results_extracted), and duplicate deliveries removed by
+    deduplication (spans, token logs, evaluation events, token-usage metric
+    points).
     A warn-severity dbt test (assert_no_data_quality_issues) surfaces it on
     every build without failing it. -#}
 with
@@ -40,15 +42,15 @@ token_usage_points as (
 
 ),
 
-invalid_span_tokens as (
+invalid_span_values as (
 
     select
         span_date as issue_date,
         'otel_traces' as source_table,
-        concat('invalid_', token_field) as rule_name,
+        concat('invalid_', invalid_field) as rule_name,
         span_id as example_id
     from spans
-    array join invalid_token_fields as token_field
+    array join invalid_fields as invalid_field
 
 ),
 
@@ -143,7 +145,7 @@ issues as (
     select
         *,
         toUInt64(1) as dropped_rows
-    from invalid_span_tokens
+    from invalid_span_values
     union all
     select
         *,

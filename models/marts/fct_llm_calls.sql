@@ -94,7 +94,7 @@ final as (
         ) as total_tokens,
         cast(cost_usd as Nullable(Float64)) as cost_usd,
         cast(reported_cost_usd as Nullable(Float64)) as reported_cost_usd,
-        cast(duration_ms as Float64) as duration_ms,
+        cast(duration_ms as Nullable(Float64)) as duration_ms,
         cast(ttft_ms as Nullable(Float64)) as ttft_ms,
 
         ---------- booleans

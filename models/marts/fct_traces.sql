@@ -74,7 +74,8 @@ span_rollup as (
         trace_id,
         -- Qualified names: an alias shadows its column inside the same select.
         min(spans.started_at) as started_at,
-        max(spans.started_at + toIntervalNanosecond(toInt64(spans.duration_ms * 1e6))) as ended_at,
+        -- A span whose duration is unknown (NULL) ends, as far as is known, at its start.
+        max(spans.started_at + toIntervalNanosecond(toInt64(coalesce(spans.duration_ms, 0) * 1e6))) as ended_at,
         argMinIf(spans.service_name, spans.started_at, spans.parent_span_id is null) as root_service_name,
         argMinIf(spans.span_name, spans.started_at, spans.parent_span_id is null) as root_span_name,
         countIf(is_error) as error_spans

@@ -1,7 +1,9 @@
 {#- One row per span delivery, with the core LLM attributes coalesced across
     instrumentations. Duplicate deliveries are kept here; deduplication is a
-    downstream step. Token counts that are present but not valid counts are
-    NULL, and named in invalid_token_fields for fct_data_quality_issues. -#}
+    downstream step. Token counts that are present but not valid counts, a
+    duration whose end precedes its start and finish reasons that are not a
+    JSON array of strings are NULL, and named in invalid_fields for
+    fct_data_quality_issues. -#}
 {%- set token_fields = [
     'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens',
     'reasoning_tokens', 'total_tokens',
@@ -42,7 +44,11 @@ renamed as (
         {{ genai_attr('SpanAttributes', 'tool_name') }} as tool_name,
         nullIf(SpanAttributes['mcp.method.name'], '') as mcp_method,
         coalesce(
-            nullIf(JSONExtractString(SpanAttributes['gen_ai.response.finish_reasons'], 1), ''),
+            if(
+                {{ is_json_string_array("SpanAttributes['gen_ai.response.finish_reasons']") }},
+                nullIf(JSONExtractString(SpanAttributes['gen_ai.response.finish_reasons'], 1), ''),
+                null
+            ),
             {{ genai_attr('SpanAttributes', 'finish_reason') }}
         ) as finish_reason_raw,
         {{ genai_attr('SpanAttributes', 'error_type') }} as error_type,
@@ -54,9 +60,17 @@ renamed as (
         {{ genai_attr_int('SpanAttributes', 'cache_write_tokens') }} as cache_write_tokens,
         {{ genai_attr_int('SpanAttributes', 'reasoning_tokens') }} as reasoning_tokens,
         {{ genai_attr_int('SpanAttributes', 'total_tokens') }} as total_tokens,
-        {{ genai_invalid_int_fields('SpanAttributes', token_fields) }} as invalid_token_fields,
+        arrayConcat(
+            {{ genai_invalid_int_fields('SpanAttributes', token_fields) }},
+            if({{ span_ends_before_start('Duration') }}, ['duration'], []),
+            if(
+                SpanAttributes['gen_ai.response.finish_reasons'] != ''
+                and not {{ is_json_string_array("SpanAttributes['gen_ai.response.finish_reasons']") }},
+                ['finish_reasons'], []
+            )
+        ) as invalid_fields,
         {{ genai_attr_float('SpanAttributes', 'reported_cost_usd') }} as reported_cost_usd,
-        Duration / 1e6 as duration_ms,
+        if({{ span_ends_before_start('Duration') }}, null, Duration / 1e6) as duration_ms,
         {{ genai_attr_float('SpanAttributes', 'ttft_seconds') }} * 1000 as ttft_ms,
 
         ---------- booleans
