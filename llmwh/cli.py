@@ -354,5 +354,29 @@ def generate(out, days, start, seed, conversations, scale, spans, sdk_spans, fau
         raise LlmwhError(f'cannot write to {out}: {ex.strerror or ex}') from None
 
 
+# ------------------------------------------------------------------ report
+
+@main.command()
+@with_target
+@click.option('--from', 'first', type=_Day(), help='First day, UTC (default: the 30 days ending with --to).')
+@click.option('--to', 'last', type=_Day(),
+              help='Last day, included (default: the newest day of data, or the 30th day from --from).')
+@click.option('--out', '-o', default='report.html', show_default=True, type=click.Path(dir_okay=False),
+              help='HTML file to write.')
+@click.option('--text', is_flag=True, help='Print a terminal summary instead of writing HTML.')
+def report(first, last, out, text):
+    """Cost, usage, latency, reconciliation, budgets, anomalies and evaluation quality over
+    a range of days: one self-contained HTML file with charts (opens offline), or --text."""
+    from llmwh.report import collect, summary, write
+
+    progress = (lambda m, err=False: click.echo(m, err=True))
+    data = collect(_connect(), first and first.date(), last and last.date(), echo=progress)
+    if text:
+        for line in summary(data):
+            click.echo(line)
+    else:
+        write(data, out, echo=progress)
+
+
 if __name__ == '__main__':
     main()
