@@ -330,7 +330,7 @@ def _generate_default(name):
 @click.option('--sdk-spans', type=click.IntRange(min=0), default=_generate_default('sdk_spans'), show_default=True,
               help='Spans built through the SDK; beyond that, SDK units are replicated with new ids/times.')
 @click.option('--faults', help='Comma list of faults to inject, or all / none (default: all): usage_missing, '
-              'duplicates, late, unknown_models, dated_snapshots, clock_skew, sampling.')
+              'duplicates, late, unknown_models, dated_snapshots, clock_skew, sampling, bad_evaluations.')
 @click.option('--no-fault', multiple=True, metavar='NAME', help='Switch one fault off. Repeatable.')
 @click.option('--gzip', 'gz', is_flag=True, help='Write the OTLP files gzip-compressed (.jsonl.gz).')
 @click.option('--metric-interval', type=click.IntRange(min=1), default=_generate_default('metric_interval_s'),

@@ -78,6 +78,18 @@
         'reported_cost_usd': [
             'gen_ai.cost.total_cost', 'llm.cost.total', 'gen_ai.usage.cost',
         ],
+        'evaluation_name': [
+            'gen_ai.evaluation.name', 'metadata.evaluator_name', 'eval.name',
+        ],
+        'evaluation_score': [
+            'gen_ai.evaluation.score.value', 'metadata.score', 'eval.score',
+        ],
+        'evaluation_label': [
+            'gen_ai.evaluation.score.label', 'metadata.label', 'eval.label',
+        ],
+        'evaluation_explanation': [
+            'gen_ai.evaluation.explanation', 'metadata.explanation', 'eval.explanation',
+        ],
     }) }}
 {% endmacro %}
 
@@ -136,4 +148,23 @@
 {#- Booleans arrive as true/false (OTel), True/False (LiteLLM) or 1/0. -#}
 {% macro genai_attr_bool(map_column, field) -%}
     lower({{ genai_attr(map_column, field) }}) in ('true', '1')
+{%- endmacro %}
+
+
+{#- An evaluation score from text, Nullable(Float64): NULL when absent, not a
+    number, NaN or infinite, so a bad score never averages in as 0. -#}
+{% macro parse_evaluation_score(text) -%}
+    if(isFinite(toFloat64OrNull({{ text }})), toFloat64OrNull({{ text }}), null)
+{%- endmacro %}
+
+
+{#- Bool expression: the (label) expression is one of the labels listed under
+    `kind` ('pass' or 'hallucinated') in var evaluation_labels, compared in
+    lower case; NULL for a NULL label. -#}
+{% macro evaluation_label_is(label, kind) -%}
+    lower({{ label }}) in (
+    {%- for value in var('evaluation_labels')[kind] %}
+        '{{ value | lower }}'{{ ',' if not loop.last }}
+    {%- endfor %}
+    )
 {%- endmacro %}

@@ -72,9 +72,10 @@ FAULTS = {
     'clock_skew': 'services whose clocks are off: every timestamp they write is shifted',
     'sampling': 'collector-side probabilistic sampling (trace id ratio) of the sampled flavours: only '
                 'about 10% of their traces are written; metrics stay unsampled',
+    'bad_evaluations': 'evaluation results whose score is not a number (n/a) or that carry no label',
 }
 FAULT_RATES = {'usage_missing': 0.15, 'duplicates': 0.01, 'late': 0.02, 'unknown_models': 0.04,
-               'dated_snapshots': 0.08, 'sampling': 0.10}
+               'dated_snapshots': 0.08, 'sampling': 0.10, 'bad_evaluations': 0.10}
 CLOCK_SKEW_NS = {'support-bot': -540 * 10**9, 'orders-mcp': 2_500 * 10**6}
 SAMPLED_FLAVOURS = ('semconv-v1.26', 'litellm')
 

@@ -26,7 +26,8 @@ i.e. before any clock skew):
   unknown_models / dated_snapshots (LLM calls), clock_skew (spans + logs with shifted
   times; `services` = shift in ns, `llm_calls_crossing_day` = calls whose written day
   differs from the true day), sampling (`ratio`, `flavours`, traces / spans / llm_calls
-  dropped).
+  dropped), bad_evaluations (evaluation results planted with a non-numeric score or
+  without a label; counted before sampling).
 * flavours: per flavour: units, traces, spans, llm_calls, services, scope names.
 * truth:
   - by_day_provider_model: one row per (day, provider, response_model, request_model).
@@ -54,7 +55,21 @@ i.e. before any clock skew):
   - metrics: what was recorded into the SDK instruments (all calls, sampling never
     applies): rows (service, metric, token_type, error) -> count and sum. Delta services:
     sum over data points; cumulative: the last point per series.
-  - evaluations: counts per (evaluation name, label).
+  - evaluations: file truth_evaluations.jsonl, one JSON object per evaluation result
+    (of the openinference flavour's answers), in the order planted: evaluation_name,
+    shape (`event`: a gen_ai.evaluation.result log record in the evaluated span's context;
+    `evaluator_span`: an OpenInference EVALUATOR span with metadata.* results, linked to the
+    evaluated span; `judge_span`: the judge's own LLM span with gen_ai.evaluation.* results,
+    linked to the evaluated span), score_value (NULL when planted as not a number),
+    score_label (NULL when planted without a label), issue (`score_not_numeric`,
+    `label_missing` or null: the bad_evaluations fault), trace_id, evaluated_span_id,
+    result_span_id (the evaluator or judge span; null for events), evaluated_at_ns and day
+    (the event's time or the result span's start), provider / response_model of the
+    evaluated call, emitted (the record was written: events always, span results when their
+    trace was kept). Scales: grounded 0..1, relevance 1..5, hallucination 0/1.
+    by_day_model: the emitted results summed per (day, provider, response_model,
+    evaluation_name): results, scored_results (numeric score), score_sum, labels
+    ({label: results}), unlabelled.
 * billing: the provider export files and what they hold (see billing.py).
 """
 
@@ -81,7 +96,7 @@ class Truth:
         self.conversations = {}           # id -> [flavour, traces, calls, ok, tokens[6]]
         self.billing = {}                 # (day, provider, model, billing service) -> [requests, tokens[6]]
         self.metrics = {}                 # (service, metric, token_type, error) -> [count, sum]
-        self.evaluations = {}
+        self.evaluations = []             # one dict per planted evaluation result
 
     def call(self, c, t, start_ns, kept, conversation_id):
         """One leaf LLM call starting (true time) at t; kept: its trace was written."""
@@ -119,6 +134,41 @@ class Truth:
                 b = self.billing[bkey] = [0, [0] * 6]
             b[0] += 1
             _add(b[1], tokens)
+
+    def evaluation(self, e, ids, t, start_ns, emitted):
+        """One evaluation result of a unit (e: template form; ids: the unit's ids; t: true time)."""
+        self.evaluations.append({
+            'evaluation_name': e['evaluation_name'], 'shape': e['shape'], 'score_value': e['score_value'],
+            'score_label': e['score_label'], 'issue': e['issue'], 'trace_id': ids[e['trace']],
+            'evaluated_span_id': ids[e['evaluated_span']],
+            'result_span_id': ids[e['result_span']] if e['result_span'] is not None else None,
+            'evaluated_at_ns': t, 'day': self.day_name((t - start_ns) // DAY_NS),
+            'provider': e['provider'], 'response_model': e['response_model'], 'emitted': emitted})
+
+    def evaluation_lines(self):
+        for e in self.evaluations:
+            yield json.dumps(e, separators=(',', ':'))
+
+    def evaluation_rows(self):
+        rows = {}
+        for e in self.evaluations:
+            if not e['emitted']:
+                continue
+            key = (e['day'], e['provider'], e['response_model'], e['evaluation_name'])
+            r = rows.get(key)
+            if r is None:
+                r = rows[key] = {'results': 0, 'scored_results': 0, 'score_sum': 0.0, 'labels': {}, 'unlabelled': 0}
+            r['results'] += 1
+            if e['score_value'] is not None:
+                r['scored_results'] += 1
+                r['score_sum'] += e['score_value']
+            if e['score_label'] is None:
+                r['unlabelled'] += 1
+            else:
+                r['labels'][e['score_label']] = r['labels'].get(e['score_label'], 0) + 1
+        return [{'day': d, 'provider': p, 'response_model': m, 'evaluation_name': n, **r,
+                 'score_sum': round(r['score_sum'], 6), 'labels': dict(sorted(r['labels'].items()))}
+                for (d, p, m, n), r in sorted(rows.items())]
 
     def conversation(self, conversation_id, flavour, traces):
         self.conversations[conversation_id] = [flavour, traces, 0, 0, [0] * 6]

@@ -36,7 +36,7 @@ class Template:
     logs: list = field(default_factory=list)       # Line per trace's logs
     calls: list = field(default_factory=list)      # call dicts: times relative, ids as indexes
     conversations: list = field(default_factory=list)   # ((prefix, id index), flavour)
-    evaluations: list = field(default_factory=list)
+    evaluations: list = field(default_factory=list)     # evaluation results: times relative, ids as indexes
     fault_counts: dict = field(default_factory=dict)
     spans: int = 0
     log_records: int = 0
@@ -120,6 +120,12 @@ def build_template(flavour, anchor, trace_lines: dict, log_lines: dict, calls, c
                        c['reasoning'])
         t.calls.append(c)
     t.conversations = [(ref(conv), fl) for conv, fl in conversations.items()]
-    t.evaluations = list(evaluations)
+    for e in evaluations:       # like calls: times relative, ids as indexes
+        e = dict(e)
+        e['t'] -= anchor
+        e['trace'] = index[e['trace']]
+        e['evaluated_span'] = index[e['evaluated_span']]
+        e['result_span'] = index[e['result_span']] if e['result_span'] is not None else None
+        t.evaluations.append(e)
     t.fault_counts = dict(fault_counts)
     return t

@@ -349,8 +349,10 @@ class _Run:
                 end = t + c['dur']
                 self.pending.setdefault((end - start_ns) // self.interval_ns, []).append(
                     (c, ids[c['trace']], ids[c['span']], end, replica))
-        for name, label in tpl.evaluations:
-            truth.evaluations[(name, label)] = truth.evaluations.get((name, label), 0) + 1
+        for e in tpl.evaluations:
+            # An event is written even when sampling dropped its trace; a span result only with its trace.
+            emitted = e['shape'] == 'event' or state[e['trace']][0]
+            truth.evaluation(e, ids, e['t'] + anchor, start_ns, emitted)
         for k, v in tpl.fault_counts.items():
             stats.faults[k] = stats.faults.get(k, 0) + v
 
@@ -360,6 +362,9 @@ class _Run:
         out, opts, truth, stats = self.out, self.opts, self.truth, self.stats
         with open(out / 'truth_conversations.jsonl', 'w') as fh:
             for line in truth.conversation_lines():
+                fh.write(line + '\n')
+        with open(out / 'truth_evaluations.jsonl', 'w') as fh:
+            for line in truth.evaluation_lines():
                 fh.write(line + '\n')
         billing_summary = billing_exports.write_exports(out / 'billing', truth.billing, opts.start, opts.days)
         manifest = _manifest(opts, self.faults, self.files, stats, truth, billing_summary, self.n_sdk, self.n_rep,
@@ -451,6 +456,7 @@ def _manifest(opts, faults, files, stats, truth, billing_summary, n_sdk, n_rep, 
                                            'histogram_points': stats.histogram_points,
                                            'sum_points': stats.sum_points}
     file_info['truth_conversations.jsonl'] = {'lines': len(truth.conversations)}
+    file_info['truth_evaluations.jsonl'] = {'lines': len(truth.evaluations)}
     file_info.update({k: {'lines': v['pages']} for k, v in billing_summary.items()})
     dup_spans = sum(f[n].dup_records for n in span_files)
     dup_logs = sum(f[n].dup_records for n in log_files)
@@ -491,6 +497,7 @@ def _manifest(opts, faults, files, stats, truth, billing_summary, n_sdk, n_rep, 
             'sampling': fault('sampling', stats.dropped_spans, ratio=FAULT_RATES['sampling'],
                               flavours=list(SAMPLED_FLAVOURS), traces=stats.dropped_traces,
                               spans=stats.dropped_spans, llm_calls=stats.dropped_calls),
+            'bad_evaluations': fault('bad_evaluations', stats.faults.get('bad_evaluations', 0)),
         },
         'flavours': flavours,
         'truth': {
@@ -499,7 +506,8 @@ def _manifest(opts, faults, files, stats, truth, billing_summary, n_sdk, n_rep, 
             'totals': truth.totals(),
             'conversations': {'file': 'truth_conversations.jsonl', 'count': len(truth.conversations)},
             'metrics': truth.metric_rows(),
-            'evaluations': [{'name': n, 'label': l, 'count': c} for (n, l), c in sorted(truth.evaluations.items())],
+            'evaluations': {'file': 'truth_evaluations.jsonl', 'count': len(truth.evaluations),
+                            'by_day_model': truth.evaluation_rows()},
         },
         'billing': billing_summary,
     }

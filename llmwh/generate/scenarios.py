@@ -22,8 +22,9 @@ Flavours (ResourceAttributes['llmwh.flavour']):
 * openllmetry    research-agent: workflow/task spans, old and new token names in one trace,
                  traceloop.association.properties.*.
 * openinference  rag-api: CHAIN/RETRIEVER/LLM/EVALUATOR spans (rag.retrieve, rag.generate),
-                 llm.token_count.*, llm.cost.total, evaluation spans and gen_ai.evaluation.result
-                 events (grounded, relevance, hallucination).
+                 llm.token_count.*, llm.cost.total, and evaluation results (grounded 0..1, relevance
+                 1..5, hallucination) as gen_ai.evaluation.result events, EVALUATOR spans or
+                 LLM-as-judge spans, each linked to the evaluated call.
 * litellm        copilot-app -> litellm-proxy: proxy spans with "True"/"False" strings, provider
                  slugs, key/team metadata, reported cost; the app's client span repeats the tokens.
 """
@@ -99,7 +100,7 @@ class Ctx:
         self.anchor = anchor
         self.calls, self.ids = [], []
         self.conversations = {}          # conversation id -> flavour
-        self.evaluations = []            # (name, label)
+        self.evaluations = []            # planted evaluation results (_plant)
         self.fault_counts = {}
 
     # ids that replication must renew (besides SDK trace/span ids)
@@ -686,20 +687,21 @@ def openinference(ctx):
                                 'llm.token_count.total': c['input'] + c['output']})
         sdk.end(gen, cursor, error=None if c['ok'] else c['error_type'])
         if c['ok']:
-            cursor = _evaluations(ctx, root, llm, cursor, ids)
+            cursor = _evaluations(ctx, root, llm, c, cursor, ids)
             history += c['output']
         end = cursor + MS
         sdk.end(root, end, error=None if c['ok'] else c['error_type'])
         t = end + int(rng.lognormvariate(math.log(40), 1.0) * S)
 
 
-def _openinference_llm(ctx, c, parent, ids, name='ChatCompletion'):
+def _openinference_llm(ctx, c, parent, ids, name='ChatCompletion', links=(), keep_open=False):
+    """An OpenInference LLM span; keep_open leaves a successful call's span open for more attributes."""
     provider = c['provider']
     attrs = {'openinference.span.kind': 'LLM', **ids, 'llm.provider': provider, 'llm.system': provider,
              'llm.model_name': c['response_model'] if c['ok'] else c['request_model'],
              'llm.invocation_parameters': json.dumps({'model': c['request_model'], 'temperature': 0.2})}
     span = ctx.sdk.start('rag-api', OI_SCOPES.get(provider, OI_SCOPES['openai']), name, 'internal', c['t'],
-                         attrs, parent=parent)
+                         attrs, parent=parent, links=links)
     if c['ok']:
         span.set_attributes({
             'llm.token_count.prompt': c['input'], 'llm.token_count.completion': c['output'],
@@ -709,49 +711,118 @@ def _openinference_llm(ctx, c, parent, ids, name='ChatCompletion'):
             'llm.finish_reason': finish(c), 'output.mime_type': 'text/plain'})
         if c['cache_write']:
             span.set_attribute('llm.token_count.prompt_details.cache_write', c['cache_write'])
-        ctx.sdk.end(span, c['t'] + c['dur'], ok=True)
+        if not keep_open:
+            ctx.sdk.end(span, c['t'] + c['dur'], ok=True)
     else:
         span.set_attribute('error.type', c['error_type'])
         ctx.sdk.end(span, c['t'] + c['dur'], error=c['error_message'], events=ctx.error_event(c))
     return span
 
 
-def _evaluations(ctx, root, evaluated, cursor, ids):
-    """LLM-as-judge: grounded and relevance (each one judge call) plus a hallucination flag."""
+# Evaluators of the RAG answers, each on its own scale: name -> (low, high).
+EVALUATORS = {'grounded': (0.0, 1.0), 'relevance': (1, 5), 'hallucination': (0.0, 1.0)}
+# How an instrumentation reports a result: a gen_ai.evaluation.result event on
+# the evaluated span, an OpenInference EVALUATOR span linked to it, or the
+# judge's own LLM span carrying the result and linked to it.
+EVALUATION_SHAPES = ('event', 'evaluator_span', 'judge_span')
+JUDGE_ALIAS = 'gpt-4.1-mini'
+
+
+def _evaluations(ctx, root, evaluated, c_evaluated, cursor, ids):
+    """LLM-as-judge: grounded (0..1) and relevance (1..5), one judge call each, plus a
+    hallucination flag derived from grounded; each result in one of EVALUATION_SHAPES."""
     rng, sdk = ctx.rng, ctx.sdk
     grounded_score = None
     for name in ('grounded', 'relevance'):
-        ev = sdk.start('rag-api', OI_CHAIN_SCOPE, f'evaluate {name}', 'internal', cursor, {
-            'openinference.span.kind': 'EVALUATOR', **ids, 'gen_ai.evaluation.name': name}, parent=root,
-            links=[(evaluated, {'llmwh.link.type': 'evaluates'})])
-        c = ctx.draw('gpt-4.1-mini', cursor + MS, prompt_base=900, new_median=600, out_median=60,
+        shape = EVALUATION_SHAPES[rng.randrange(len(EVALUATION_SHAPES))]
+        started = cursor
+        link = [(evaluated, {'llmwh.link.type': 'evaluates'})]
+        ev = None
+        parent = root
+        if shape == 'evaluator_span':
+            ev = sdk.start('rag-api', OI_CHAIN_SCOPE, f'evaluate {name}', 'internal', cursor, {
+                'openinference.span.kind': 'EVALUATOR', **ids, 'metadata.evaluator_name': name},
+                parent=root, links=link)
+            parent = ev
+        c = ctx.draw(JUDGE_ALIAS, cursor + MS, prompt_base=900, new_median=600, out_median=60,
                      allow_unknown=False)
-        judge = _openinference_llm(ctx, c, ev, ids, name='JudgeCompletion')
+        judge = _openinference_llm(ctx, c, parent, ids, name='JudgeCompletion',
+                                   links=link if shape == 'judge_span' else (), keep_open=shape == 'judge_span')
         ctx.record(c, judge, 'rag-api', 'openinference', ids['session.id'], 'rag-api', [])
         cursor = c['t'] + c['dur'] + MS
-        if c['ok']:
-            score = round(min(1.0, max(0.0, rng.betavariate(6, 1.6))), 3)
+        if not c['ok']:
+            if ev is not None:
+                sdk.end(ev, cursor, error=c['error_type'])
+            continue
+        if name == 'grounded':
+            score = grounded_score = round(min(1.0, max(0.0, rng.betavariate(6, 1.6))), 3)
             label = 'pass' if score >= 0.6 else 'fail'
-            ev.set_attributes({'gen_ai.evaluation.score.value': score, 'gen_ai.evaluation.score.label': label,
-                               'gen_ai.evaluation.explanation': f'{name} judged by gpt-4.1-mini'})
-            sdk.end(ev, cursor)
-            sdk.log('rag-api', OI_CHAIN_SCOPE, cursor, None, {
-                'gen_ai.evaluation.name': name, 'gen_ai.evaluation.score.value': score,
-                'gen_ai.evaluation.score.label': label}, evaluated, 'info', event_name='gen_ai.evaluation.result')
-            ctx.evaluations.append((name, label))
-            if name == 'grounded':
-                grounded_score = score
         else:
-            sdk.end(ev, cursor, error=c['error_type'])
+            score = min(5, max(1, round(rng.gauss(3.8, 1.0))))
+            label = 'relevant' if score >= 3 else 'irrelevant'
+        explanation = f'{name} judged by {JUDGE_ALIAS}: {label}'
+        if shape == 'event':
+            _evaluation_event(ctx, name, score, label, explanation, evaluated, c_evaluated, cursor)
+        elif shape == 'judge_span':
+            attrs, score_out, label_out, issue = _result_attributes(ctx, 'gen_ai.evaluation.', name, score, label,
+                                                                   explanation)
+            judge.set_attributes(attrs)
+            sdk.end(judge, c['t'] + c['dur'], ok=True)
+            _plant(ctx, name, shape, score_out, label_out, issue, evaluated, c_evaluated, c['t'], judge)
+        else:
+            attrs, score_out, label_out, issue = _result_attributes(ctx, 'metadata.', name, score, label,
+                                                                   explanation)
+            ev.set_attributes(attrs)
+            sdk.end(ev, cursor)
+            _plant(ctx, name, shape, score_out, label_out, issue, evaluated, c_evaluated, started, ev)
     if grounded_score is not None:
         hallucinated = grounded_score < 0.5
         label = 'hallucinated' if hallucinated else 'faithful'
-        sdk.log('rag-api', OI_CHAIN_SCOPE, cursor + MS, None, {
-            'gen_ai.evaluation.name': 'hallucination', 'gen_ai.evaluation.score.value': 1.0 if hallucinated else 0.0,
-            'gen_ai.evaluation.score.label': label}, evaluated, 'warn' if hallucinated else 'info',
-            event_name='gen_ai.evaluation.result')
-        ctx.evaluations.append(('hallucination', label))
+        _evaluation_event(ctx, 'hallucination', 1.0 if hallucinated else 0.0, label,
+                          'answer not supported by the retrieved context' if hallucinated else 'supported',
+                          evaluated, c_evaluated, cursor + MS, severity='warn' if hallucinated else 'info')
     return cursor + 2 * MS
+
+
+def _result_attributes(ctx, prefix, name, score, label, explanation):
+    """The result attributes under gen_ai.evaluation.* or OpenInference's metadata.*, with the
+    bad_evaluations fault (a score that is not a number, or no label): (attrs, score, label, issue)."""
+    bad = ctx.on('bad_evaluations')
+    kind = ctx.fault_rng.random()           # always drawn: the fault switch changes nothing else
+    names = ({'name': 'gen_ai.evaluation.name', 'score': 'gen_ai.evaluation.score.value',
+              'label': 'gen_ai.evaluation.score.label', 'explanation': 'gen_ai.evaluation.explanation'}
+             if prefix == 'gen_ai.evaluation.' else
+             {'name': 'metadata.evaluator_name', 'score': 'metadata.score', 'label': 'metadata.label',
+              'explanation': 'metadata.explanation'})
+    attrs = {names['name']: name, names['score']: score, names['label']: label,
+             names['explanation']: explanation}
+    issue = None
+    if bad:
+        ctx.count('bad_evaluations')
+        if kind < 0.5:
+            attrs[names['score']], score, issue = 'n/a', None, 'score_not_numeric'
+        else:
+            del attrs[names['label']]
+            label, issue = None, 'label_missing'
+    return attrs, score, label, issue
+
+
+def _evaluation_event(ctx, name, score, label, explanation, evaluated, c_evaluated, at, severity='info'):
+    """A gen_ai.evaluation.result event (a log record in the evaluated span's context)."""
+    attrs, score, label, issue = _result_attributes(ctx, 'gen_ai.evaluation.', name, score, label, explanation)
+    ctx.sdk.log('rag-api', OI_CHAIN_SCOPE, at, None, attrs, evaluated, severity,
+                event_name='gen_ai.evaluation.result')
+    _plant(ctx, name, 'event', score, label, issue, evaluated, c_evaluated, at, None)
+
+
+def _plant(ctx, name, shape, score, label, issue, evaluated, c_evaluated, at, result_span):
+    """The truth of one evaluation result (manifest.py: truth_evaluations.jsonl)."""
+    target = evaluated.get_span_context()
+    ctx.evaluations.append({
+        'evaluation_name': name, 'shape': shape, 'score_value': score, 'score_label': label, 'issue': issue,
+        'trace': f'{target.trace_id:032x}', 'evaluated_span': f'{target.span_id:016x}',
+        'result_span': f'{result_span.get_span_context().span_id:016x}' if result_span is not None else None,
+        't': at, 'provider': c_evaluated['provider'], 'response_model': c_evaluated['response_model']})
 
 
 # =============================================================== LiteLLM proxy

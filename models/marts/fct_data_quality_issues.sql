@@ -7,8 +7,10 @@
 {#- One row per UTC day, raw table and rule: how many rows a rule nulled a
     value in or dropped, with a few example ids. Every rule that nulls or
     drops a value reports here: token counts that are not valid counts
-    (parse_token_count) and duplicate deliveries removed by deduplication
-    (spans, token logs, token-usage metric points).
+    (parse_token_count), evaluation results with a score that is not a number
+    or without a label or name (int_evaluation_results_extracted), and
+    duplicate deliveries removed by deduplication (spans, token logs,
+    evaluation events, token-usage metric points).
     A warn-severity dbt test (assert_no_data_quality_issues) surfaces it on
     every build without failing it. -#}
 with
@@ -22,6 +24,12 @@ spans as (
 logs as (
 
     select * from {{ ref('stg_otel__logs') }}
+
+),
+
+evaluations as (
+
+    select * from {{ ref('int_evaluation_results_extracted') }}
 
 ),
 
@@ -53,6 +61,33 @@ invalid_log_tokens as (
         toString(log_record_id) as example_id
     from logs
     array join invalid_token_fields as token_field
+
+),
+
+invalid_evaluations as (
+
+    select
+        evaluation_date as issue_date,
+        source_table,
+        rule_name,
+        evaluation_id as example_id
+    from evaluations
+    array join evaluation_issues as rule_name
+
+),
+
+-- int_evaluation_results_extracted keeps one copy of each evaluation event
+-- (retried evaluation spans are counted with the spans).
+duplicate_evaluation_events as (
+
+    select
+        evaluation_date as issue_date,
+        source_table,
+        'duplicate_delivery' as rule_name,
+        evaluation_id as example_id,
+        toUInt64(deliveries - 1) as dropped_rows
+    from evaluations
+    where evaluation_source = 'event' and deliveries > 1
 
 ),
 
@@ -120,6 +155,13 @@ issues as (
     select * from duplicate_token_logs
     union all
     select * from duplicate_metric_points
+    union all
+    select
+        *,
+        toUInt64(1) as dropped_rows
+    from invalid_evaluations
+    union all
+    select * from duplicate_evaluation_events
 
 ),
 
