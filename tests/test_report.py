@@ -54,7 +54,8 @@ def warehouse(tmp_path_factory, profiles_dir):
     for provider in ('openai', 'anthropic'):
         export = next((out / 'billing').glob(f'{provider}_usage_*.jsonl'))
         llmwh('load', 'usage', '--provider', provider, str(export), env_extra=env, check=True)
-    dbt('build', '--exclude-resource-type', 'test', 'unit_test', env_extra=env, check=True)
+    dbt('build', '--exclude-resource-type', 'test', 'unit_test', '--select', '+fct_model_daily', '+fct_budget_status',
+        '+fct_usage_anomalies', '+fct_evaluation_daily', env_extra=env, check=True)
     # Budgets sized from the spend so far: two over a threshold, two not.
     spend = q(env, 'select toFloat64(sum(cost_usd)) as s from llm.fct_llm_calls '
                    "where call_date >= toStartOfMonth((select max(call_date) from llm.fct_llm_calls))")[0]['s']
@@ -66,7 +67,8 @@ def warehouse(tmp_path_factory, profiles_dir):
         f"('{b}', '{s}', '{v}', 'month', {a!r}, 0.8, 1.0, 'test')" for b, s, v, a in budgets) + ')')
     dbt('run', '-s', 'fct_budget_status', env_extra=env, check=True)
     anomalies = [
-        (1, 'hour', 'service', 'librechat', 'cost_usd', 2.5, 0.25, 0.05, 30.3526, 2.25, 9, 7, 40, '2026-03-05 10:00:00'),
+        (1, 'hour', 'service', 'librechat', 'cost_usd', 2.5, 0.25, 0.05, 30.3526, 2.25, 9, 7, 40,
+         '2026-03-05 10:00:00'),
         (2, 'day', 'model', 'gpt-4o', 'error_rate', 0.6, 0, 0, None, 0.6, None, 7, 12, '2026-03-06 00:00:00'),
         (3, 'day', 'model', 'gpt-4o', 'error_rate', 0.6, 0, 0, None, 0.6, None, 7, 12, '2026-03-09 00:00:00'),
     ]
@@ -301,25 +303,40 @@ def test_anomalies_in_range_equal_fct_usage_anomalies(warehouse, report):
         'robust z': 'robust_z', 'calls': 'calls'}, key=['bucket start (UTC)', 'value', 'metric'])
 
 
-def test_quality_section_shows_fct_evaluation_daily(warehouse, report):
+def test_quality_equals_fct_evaluation_daily(warehouse, report):
     env, _ = warehouse
-    page = report[1]
-    exists = q(env, "select count() as n from system.tables where database = 'llm' "
-                    "and name = 'fct_evaluation_daily'")[0]['n']
-    quality = page[page.index('<section id="quality">'):]
-    if not int(exists):
-        assert 'No evaluation results: llm.fct_evaluation_daily is not in the warehouse' in quality
-        assert 'evaluations' not in parse(page).tables
-        return
     truth = q(env, f"select * from llm.fct_evaluation_daily where evaluation_date between '{FIRST}' and '{LAST}'")
-    if not truth:
-        assert f'No evaluation results from {FIRST} to {LAST}' in quality
-        return
-    assert_table(parse(page).tables['evaluations'], truth, {
+    assert truth and any(r['hallucination_rate'] is None for r in truth)
+    assert_table(parse(report[1]).tables['evaluations'], truth, {
         'day': 'evaluation_date', 'model family': 'model_family', 'evaluation': 'evaluation_name',
         'results': 'results', 'scored results': 'scored_results', 'mean score': 'mean_score',
         'pass rate': 'pass_rate', 'hallucination rate': 'hallucination_rate'},
         key=['day', 'model family', 'evaluation'])
+
+
+def _quality_section(page):
+    return page[page.index('<section id="quality">'):]
+
+
+def test_quality_without_evaluation_results_says_so(warehouse, tmp_path):
+    env, _ = warehouse
+    days = {r['d'] for r in q(env, 'select toString(evaluation_date) as d from llm.fct_evaluation_daily')}
+    # A day with calls but without evaluation results.
+    day = next(d for d in (r['d'] for r in q(env, 'select distinct toString(call_date) as d from '
+                                                  'llm.fct_model_daily order by d')) if d not in days)
+    out = tmp_path / 'no-evaluations.html'
+    llmwh('report', '--from', day, '--to', day, '--out', str(out), env_extra=env, check=True)
+    assert f'No evaluation results from {day} to {day} in llm.fct_evaluation_daily.' in _quality_section(
+        out.read_text())
+    # Marts built before the evaluation marts existed: the report still works and says why.
+    execute(env, 'rename table llm.fct_evaluation_daily to llm.fct_evaluation_daily_hidden')
+    try:
+        llmwh('report', '--from', FIRST, '--to', LAST, '--out', str(out), env_extra=env, check=True)
+    finally:
+        execute(env, 'rename table llm.fct_evaluation_daily_hidden to llm.fct_evaluation_daily')
+    page = out.read_text()
+    assert 'No evaluation results: llm.fct_evaluation_daily is not in the warehouse' in _quality_section(page)
+    assert 'evaluations' not in parse(page).tables
 
 
 # ------------------------------------------------------------------ the file and the browser
@@ -365,7 +382,8 @@ def test_chromium_draws_every_chart_without_console_errors(report, tmp_path):
     path, page, _ = report
     names = re.findall(r'data-chart="([a-z_]+)"', page)
     assert set(names) >= {'cost_per_day', 'calls_per_day', 'tokens_per_day', 'latency_per_day',
-                          'reconciliation_per_day', 'budgets', 'anomalies_per_day'}, names
+                          'reconciliation_per_day', 'budgets', 'anomalies_per_day', 'mean_score_per_day',
+                          'pass_rate_per_day', 'hallucination_rate_per_day'}, names
     dom = run_chromium(tmp_path, path.as_uri(), '--dump-dom')
     assert console_messages(dom.stderr) == []
     for name, chunk in zip(names, re.split(r'data-chart="[a-z_]+"', dom.stdout)[1:]):

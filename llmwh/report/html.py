@@ -113,9 +113,33 @@ def _anomalies_chart(table: Table):
     counts = defaultdict(lambda: defaultdict(int))
     for r in table.rows:
         counts[r['metric']][r['bucket_date']] += 1
-    fig = go.Figure([go.Bar(x=sorted(days), y=[days[d] for d in sorted(days)], name=metric)
+    fig = go.Figure([go.Bar(x=[f'{d}' for d in sorted(days)], y=[days[d] for d in sorted(days)], name=metric)
                      for metric, days in sorted(counts.items())])
-    return _layout(fig, 'Anomalies per day by metric (fct_usage_anomalies)', barmode='stack')
+    # Days as categories: a few scattered days would otherwise get hour ticks.
+    return _layout(fig, 'Anomalies per day by metric (fct_usage_anomalies)', barmode='stack',
+                   xaxis_type='category', yaxis_dtick=1)
+
+
+def _mean_score_chart(table: Table):
+    """One panel per evaluator: scores of different evaluators have different scales."""
+    go, make_subplots = _figures()
+    by_evaluator = defaultdict(lambda: defaultdict(list))
+    for r in table.rows:
+        if r['mean_score'] is not None:
+            by_evaluator[r['evaluation_name'] or 'unknown evaluator'][r['model_family'] or 'unknown model'].append(r)
+    if not by_evaluator:
+        return None
+    names = sorted(by_evaluator)
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=names)
+    models = sorted({m for series in by_evaluator.values() for m in series})
+    colours = _colourway()
+    for col, name in enumerate(names, start=1):
+        for model, rows in sorted(by_evaluator[name].items()):
+            colour = colours[models.index(model) % len(colours)]
+            fig.add_trace(go.Scatter(x=[r['evaluation_date'] for r in rows], y=[r['mean_score'] for r in rows],
+                                     mode='lines+markers', name=model, legendgroup=model, line_color=colour,
+                                     showlegend=model not in {t.name for t in fig.data}), row=1, col=col)
+    return _layout(fig, 'Mean score per day, by evaluator (own scale each)')
 
 
 def _quality_chart(table: Table, key: str, title: str):
@@ -128,7 +152,7 @@ def _quality_chart(table: Table, key: str, title: str):
         return None
     fig = go.Figure([go.Scatter(x=[r['evaluation_date'] for r in rows], y=[_pct(r[key]) for r in rows],
                                 mode='lines+markers', name=label) for label, rows in sorted(series.items())])
-    return _layout(fig, title, yaxis_ticksuffix='%')
+    return _layout(fig, title, yaxis_ticksuffix='%', yaxis_rangemode='tozero')
 
 
 def _table_html(table: Table) -> str:
@@ -175,6 +199,8 @@ def charts(data: ReportData) -> dict:
     if data.anomalies.rows:
         out['anomalies_per_day'] = _anomalies_chart(data.anomalies)
     if data.evaluations is not None and data.evaluations.rows:
+        if (fig := _mean_score_chart(data.evaluations)) is not None:
+            out['mean_score_per_day'] = fig
         for name, key, title in (('pass_rate_per_day', 'pass_rate', 'Pass rate per day'),
                                  ('hallucination_rate_per_day', 'hallucination_rate', 'Hallucination rate per day')):
             fig = _quality_chart(data.evaluations, key, title)
@@ -237,7 +263,8 @@ def render(data: ReportData, echo: Echo = quiet) -> str:
     if 'quality' in data.notes:
         parts.append(_p(data.notes['quality']))
     else:
-        parts += [chart[n] for n in ('pass_rate_per_day', 'hallucination_rate_per_day') if n in chart]
+        parts += [chart[n] for n in ('mean_score_per_day', 'pass_rate_per_day', 'hallucination_rate_per_day')
+                  if n in chart]
         parts += [_p('fct_evaluation_daily rows in the range; scores keep their evaluator\'s scale.'),
                   _table_html(data.evaluations)]
     parts.append('</section>')
