@@ -320,23 +320,24 @@ def _quality_section(page):
 
 def test_quality_without_evaluation_results_says_so(warehouse, tmp_path):
     env, _ = warehouse
-    days = {r['d'] for r in q(env, 'select toString(evaluation_date) as d from llm.fct_evaluation_daily')}
-    # A day with calls but without evaluation results.
-    day = next(d for d in (r['d'] for r in q(env, 'select distinct toString(call_date) as d from '
-                                                  'llm.fct_model_daily order by d')) if d not in days)
     out = tmp_path / 'no-evaluations.html'
-    llmwh('report', '--from', day, '--to', day, '--out', str(out), env_extra=env, check=True)
-    assert f'No evaluation results from {day} to {day} in llm.fct_evaluation_daily.' in _quality_section(
-        out.read_text())
-    # Marts built before the evaluation marts existed: the report still works and says why.
+
+    def quality():
+        llmwh('report', '--from', FIRST, '--to', LAST, '--out', str(out), env_extra=env, check=True)
+        page = out.read_text()
+        assert 'evaluations' not in parse(page).tables
+        return _quality_section(page)
+
     execute(env, 'rename table llm.fct_evaluation_daily to llm.fct_evaluation_daily_hidden')
     try:
-        llmwh('report', '--from', FIRST, '--to', LAST, '--out', str(out), env_extra=env, check=True)
+        # Marts built before the evaluation marts existed: the report still works and says why.
+        assert 'No evaluation results: llm.fct_evaluation_daily is not in the warehouse' in quality()
+        # The mart without rows in the range.
+        execute(env, 'create table llm.fct_evaluation_daily as llm.fct_evaluation_daily_hidden')
+        assert f'No evaluation results from {FIRST} to {LAST} in llm.fct_evaluation_daily.' in quality()
     finally:
+        execute(env, 'drop table if exists llm.fct_evaluation_daily')
         execute(env, 'rename table llm.fct_evaluation_daily_hidden to llm.fct_evaluation_daily')
-    page = out.read_text()
-    assert 'No evaluation results: llm.fct_evaluation_daily is not in the warehouse' in _quality_section(page)
-    assert 'evaluations' not in parse(page).tables
 
 
 # ------------------------------------------------------------------ the file and the browser
