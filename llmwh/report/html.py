@@ -13,7 +13,7 @@ from llmwh.report.data import PROBLEM_STATUSES, ReportData
 from llmwh.report.tables import UNKNOWN, Table
 from llmwh.reporting import Echo, quiet
 
-# Plotly's modebar would offer a link to its cloud editor: the report stays offline.
+# No plotly logo (a link to plotly's site) in the modebar: nothing on the page points elsewhere.
 PLOTLY_CONFIG = {'displaylogo': False, 'responsive': True}
 
 STYLE = '''
