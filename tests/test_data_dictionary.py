@@ -24,7 +24,8 @@ def test_the_data_dictionary_lists_every_mart_column():
     models = [m for path in sorted((ROOT / 'models' / 'marts').glob('_*.yml'))
               for m in (yaml.safe_load(path.read_text()) or {}).get('models', [])]
     assert {m['name'] for m in models} >= {'fct_llm_calls', 'fct_traces', 'fct_conversations', 'fct_model_daily',
-                                           'fct_budget_status', 'fct_usage_anomalies', 'fct_data_quality_issues'}
+                                           'fct_budget_status', 'fct_usage_anomalies', 'fct_data_quality_issues',
+                                           'fct_evaluations', 'fct_evaluation_daily'}
     for model in models:
         assert f"## {model['name']}" in text
         for column in model['columns']:

@@ -3,8 +3,9 @@
 Generated telemetry carries message content the way instrumentations emit it
 (gen_ai.input.messages / output.messages, gen_ai.prompt.N / completion.N,
 OpenInference input.value / llm.input_messages, tool arguments and results,
-LibreChat `text`, log and span event bodies). After a build, no String or
-Array(String) column of any mart in database llm holds any of that text.
+LibreChat `text`, log and span event bodies, evaluation explanations). After
+a build, no String or Array(String) column of any mart in database llm holds
+any of that text.
 """
 
 import json
@@ -19,7 +20,8 @@ from conftest import dbt, llmwh, warehouse_env
 CONTENT_KEY = re.compile(
     r'(^|\.)(input|output)\.messages$|^gen_ai\.(prompt|completion)\.\d+\.content$'
     r'|^llm\.(input|output)_messages\.|^(input|output)\.value$|(^|\.)(arguments|result)$'
-    r'|^gen_ai\.tool\.call\.|^db\.query\.text$|^text$|^ai\.(prompt|response\.text)')
+    r'|^gen_ai\.tool\.call\.|^db\.query\.text$|^text$|^ai\.(prompt|response\.text)'
+    r'|^(gen_ai\.evaluation|metadata)\.explanation$')
 # Shorter texts ("stop", "user", model names) are not content and may appear anywhere.
 MIN_LENGTH = 16
 
@@ -87,6 +89,7 @@ def test_the_generator_emits_content_to_look_for(generated):
     _, texts = generated
     assert any('rotate the API key' in t for t in texts)
     assert any('refund policy' in t for t in texts)
+    assert any('the answer to' in t for t in texts)          # evaluation explanations quote the question
     assert len(texts) >= 5
 
 

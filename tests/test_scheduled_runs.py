@@ -19,6 +19,8 @@ MARTS = {
     'fct_traces': 'trace_id',
     'fct_conversations': 'conversation_id',
     'fct_model_daily': 'call_date, provider, model_family',
+    'fct_evaluations': 'evaluation_id',
+    'fct_evaluation_daily': 'evaluation_date, model_family, evaluation_name',
 }
 START = '2026-11-20'
 DAYS = 3

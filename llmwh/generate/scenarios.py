@@ -655,6 +655,7 @@ def _openllmetry_new(ctx, c, parent, assoc):
 # =============================================================== OpenInference (RAG + evals)
 
 OI_CHAIN_SCOPE = ('openinference.instrumentation.llama_index', '4.3.0')
+RAG_QUESTION = 'What is our refund policy for EU orders?'
 OI_SCOPES = {'openai': ('openinference.instrumentation.openai', '0.1.30'),
              'anthropic': ('openinference.instrumentation.anthropic', '0.1.19')}
 
@@ -669,7 +670,7 @@ def openinference(ctx):
     t, history = ctx.anchor, 0
     for _ in range(rng.randint(1, 4)):
         root = sdk.start('rag-api', OI_CHAIN_SCOPE, 'query', 'internal', t, {
-            'openinference.span.kind': 'CHAIN', **ids, 'input.value': 'What is our refund policy for EU orders?',
+            'openinference.span.kind': 'CHAIN', **ids, 'input.value': RAG_QUESTION,
             'input.mime_type': 'text/plain'})
         r_start = t + 2 * MS
         retrieve = sdk.start('rag-api', OI_CHAIN_SCOPE, 'rag.retrieve', 'internal', r_start, {
@@ -755,12 +756,13 @@ def _evaluations(ctx, root, evaluated, c_evaluated, cursor, ids):
                 sdk.end(ev, cursor, error=c['error_type'])
             continue
         if name == 'grounded':
-            score = grounded_score = round(min(1.0, max(0.0, rng.betavariate(6, 1.6))), 3)
+            score = grounded_score = round(min(1.0, max(0.0, rng.betavariate(4, 1.6))), 3)
             label = 'pass' if score >= 0.6 else 'fail'
         else:
             score = min(5, max(1, round(rng.gauss(3.8, 1.0))))
             label = 'relevant' if score >= 3 else 'irrelevant'
-        explanation = f'{name} judged by {JUDGE_ALIAS}: {label}'
+        # Judges quote what they judged: an explanation is content, like the prompt.
+        explanation = f'{label}: the answer to "{RAG_QUESTION}" judged for {name} by {JUDGE_ALIAS}'
         if shape == 'event':
             _evaluation_event(ctx, name, score, label, explanation, evaluated, c_evaluated, cursor)
         elif shape == 'judge_span':
@@ -776,10 +778,11 @@ def _evaluations(ctx, root, evaluated, c_evaluated, cursor, ids):
             sdk.end(ev, cursor)
             _plant(ctx, name, shape, score_out, label_out, issue, evaluated, c_evaluated, started, ev)
     if grounded_score is not None:
-        hallucinated = grounded_score < 0.5
+        hallucinated = grounded_score < 0.6     # the answer failed grounding
         label = 'hallucinated' if hallucinated else 'faithful'
         _evaluation_event(ctx, 'hallucination', 1.0 if hallucinated else 0.0, label,
-                          'answer not supported by the retrieved context' if hallucinated else 'supported',
+                          f'the answer to "{RAG_QUESTION}" is '
+                          + ('not supported by the retrieved context' if hallucinated else 'supported'),
                           evaluated, c_evaluated, cursor + MS, severity='warn' if hallucinated else 'info')
     return cursor + 2 * MS
 

@@ -3,7 +3,8 @@
 It covers the shapes the staging models read: a LibreChat chat app (JSON logs
 with token counts, a trace per user turn, an MCP tool call), OTel GenAI
 semconv v1.26 and v1.27+ spans, OpenLLMetry, OpenInference and LiteLLM proxy
-spans, a rate-limited call, and `gen_ai.client.token.usage` histograms.
+spans, a rate-limited call, `gen_ai.client.token.usage` histograms, and two
+evaluation results (an EVALUATOR span and a gen_ai.evaluation.result event).
 Timestamps sit on the two days before today so retention never drops them.
 Rows carry ResourceAttributes[DATASET_KEY] = 'sample' (llmwh.config).
 """
@@ -180,7 +181,8 @@ class _SampleBuilder:
         """OpenInference (Arize Phoenix): llm.token_count.*, session.id, user.id."""
         hexid, traces, day0 = self.hexid, self.traces, self.day0
         start = day0 + timedelta(days=1, hours=13)
-        traces.append(_span(hexid(32), hexid(16), '', start, 2300, 'ChatCompletion', 'Internal', 'rag-api',
+        self.evaluated = (hexid(32), hexid(16), start)
+        traces.append(_span(*self.evaluated[:2], '', start, 2300, 'ChatCompletion', 'Internal', 'rag-api',
                             ('openinference.instrumentation.openai', '0.1.30'),
                             {'openinference.span.kind': 'LLM', 'llm.provider': 'openai', 'llm.system': 'openai',
                              'llm.model_name': 'gpt-4.1-mini-2025-04-14', 'llm.token_count.prompt': '2048',
@@ -188,6 +190,25 @@ class _SampleBuilder:
                              'llm.token_count.completion_details.reasoning': '0',
                              'session.id': 'sess-88', 'user.id': 'user-dee', 'llm.cost.total': '0.0012288'}))
         self.record(1, 'rag-api', 'openai', 'gpt-4.1-mini', 2048, 256)
+
+    def evaluations(self):
+        """Two results on the OpenInference call: an EVALUATOR span (a heuristic evaluator, no
+        judge call) linked to it, and a gen_ai.evaluation.result event in its context."""
+        trace_id, span_id, start = self.evaluated
+        at = start + timedelta(seconds=3)
+        span = _span(trace_id, self.hexid(16), '', at, 40, 'evaluate grounded', 'Internal', 'rag-api',
+                     ('openinference.instrumentation.llama_index', '4.3.0'),
+                     {'openinference.span.kind': 'EVALUATOR', 'metadata.evaluator_name': 'grounded',
+                      'metadata.score': '0.82', 'metadata.label': 'pass'})
+        span.update({'Links.TraceId': [trace_id], 'Links.SpanId': [span_id], 'Links.TraceState': [''],
+                     'Links.Attributes': [{}]})
+        self.traces.append(span)
+        event = _log(at + timedelta(seconds=1), trace_id, span_id, 'rag-api', '',
+                     {'gen_ai.evaluation.name': 'hallucination', 'gen_ai.evaluation.score.value': '0',
+                      'gen_ai.evaluation.score.label': 'faithful'},
+                     scope=('openinference.instrumentation.llama_index', '4.3.0'))
+        event['EventName'] = 'gen_ai.evaluation.result'
+        self.logs.append(event)
 
     def litellm(self):
         """LiteLLM proxy: "True" strings, key/team attribution, reported cost; one rate-limited call."""
@@ -243,6 +264,6 @@ def build_sample(now: Optional[datetime] = None, seed: int = 7) -> Sample:
     """The sample's rows per table, timed on the two days before `now`."""
     builder = _SampleBuilder(now or datetime.now(timezone.utc), seed)
     for step in (builder.librechat, builder.librechat_raw_log, builder.semconv_v126, builder.openllmetry,
-                 builder.openinference, builder.litellm, builder.token_metrics):
+                 builder.openinference, builder.litellm, builder.token_metrics, builder.evaluations):
         step()
     return builder.sample
