@@ -11,6 +11,7 @@ MARTS = {
     'fct_traces': 'trace_id',
     'fct_conversations': 'conversation_id',
     'fct_model_daily': 'call_date, provider, model_family',
+    'fct_evaluations': 'evaluation_id',
 }
 WORKED_EXAMPLE = '5c7b0e2a-1f4e-4c71-9a51-0d6f1e9b3a10'
 
@@ -95,8 +96,9 @@ def test_rerun_is_idempotent(env):
 def test_duplicate_deliveries_are_counted_once(env):
     before = snapshot(env)
     llmwh('sql', '--write', "insert into otel.otel_traces select * from otel.otel_traces "
-                 "where ServiceName in ('support-bot', 'research-agent')", env_extra=env, check=True)
-    llmwh('sql', '--write', "insert into otel.otel_logs select * from otel.otel_logs where LogAttributes['promptTokens'] != ''",
+                 "where ServiceName in ('support-bot', 'research-agent', 'rag-api')", env_extra=env, check=True)
+    llmwh('sql', '--write', "insert into otel.otel_logs select * from otel.otel_logs "
+                 "where LogAttributes['promptTokens'] != '' or EventName = 'gen_ai.evaluation.result'",
           env_extra=env, check=True)
     dbt('run', env_extra=env, check=True)
     assert snapshot(env) == before

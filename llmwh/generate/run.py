@@ -178,7 +178,8 @@ class _Run:
         self.skew = dict(CLOCK_SKEW_NS) if 'clock_skew' in faults else {}
         resources = {name: resource_attributes(name) for name in SERVICES}
         self.sdk = SdkTelemetry(f'{seed}:ids', resources, self.skew)
-        self.ctx = Ctx(self.sdk, random.Random(f'{seed}:scenario'), faults, random.Random(f'{seed}:faults'))
+        self.ctx = Ctx(self.sdk, random.Random(f'{seed}:scenario'), faults, random.Random(f'{seed}:faults'),
+                       random.Random(f'{seed}:evaluations'))
         self.times = _Seasonal(random.Random(f'{seed}:time'), self.start_ns, opts.days)
         self.rng_rep, self.rng_late = random.Random(f'{seed}:replicate'), random.Random(f'{seed}:late')
         metric_services = {s.name: {'temporality': s.metrics, 'scope': s.metric_scope, 'counters': s.counters}

@@ -91,8 +91,11 @@ class Call(dict):
 class Ctx:
     """What a flavour function needs: the SDK, a seeded rng, the faults, and recorders."""
 
-    def __init__(self, sdk, rng, faults, fault_rng):
+    def __init__(self, sdk, rng, faults, fault_rng, eval_rng):
         self.sdk, self.rng, self.faults, self.fault_rng = sdk, rng, faults, fault_rng
+        # Evaluation shapes, scales and the bad_evaluations fault draw from their own
+        # stream: how results are reported changes nothing else in the data.
+        self.eval_rng = eval_rng
         self.seq = {}
         self.reset(0)
 
@@ -732,10 +735,10 @@ JUDGE_ALIAS = 'gpt-4.1-mini'
 def _evaluations(ctx, root, evaluated, c_evaluated, cursor, ids):
     """LLM-as-judge: grounded (0..1) and relevance (1..5), one judge call each, plus a
     hallucination flag derived from grounded; each result in one of EVALUATION_SHAPES."""
-    rng, sdk = ctx.rng, ctx.sdk
+    rng, erng, sdk = ctx.rng, ctx.eval_rng, ctx.sdk
     grounded_score = None
     for name in ('grounded', 'relevance'):
-        shape = EVALUATION_SHAPES[rng.randrange(len(EVALUATION_SHAPES))]
+        shape = EVALUATION_SHAPES[erng.randrange(len(EVALUATION_SHAPES))]
         started = cursor
         link = [(evaluated, {'llmwh.link.type': 'evaluates'})]
         ev = None
@@ -745,6 +748,8 @@ def _evaluations(ctx, root, evaluated, c_evaluated, cursor, ids):
                 'openinference.span.kind': 'EVALUATOR', **ids, 'metadata.evaluator_name': name},
                 parent=root, links=link)
             parent = ev
+        else:   # the span id an evaluator span takes, so later spans' ids do not depend on the shape
+            sdk.ids.generate_span_id()
         c = ctx.draw(JUDGE_ALIAS, cursor + MS, prompt_base=900, new_median=600, out_median=60,
                      allow_unknown=False)
         judge = _openinference_llm(ctx, c, parent, ids, name='JudgeCompletion',
@@ -755,11 +760,12 @@ def _evaluations(ctx, root, evaluated, c_evaluated, cursor, ids):
             if ev is not None:
                 sdk.end(ev, cursor, error=c['error_type'])
             continue
+        judged = min(1.0, max(0.0, rng.betavariate(6, 1.6)))
         if name == 'grounded':
-            score = grounded_score = round(min(1.0, max(0.0, rng.betavariate(4, 1.6))), 3)
-            label = 'pass' if score >= 0.6 else 'fail'
+            score = grounded_score = round(judged, 3)
+            label = 'pass' if score >= 0.7 else 'fail'
         else:
-            score = min(5, max(1, round(rng.gauss(3.8, 1.0))))
+            score = min(5, max(1, round(1 + 4 * judged + erng.gauss(0, 0.8))))
             label = 'relevant' if score >= 3 else 'irrelevant'
         # Judges quote what they judged: an explanation is content, like the prompt.
         explanation = f'{label}: the answer to "{RAG_QUESTION}" judged for {name} by {JUDGE_ALIAS}'
@@ -778,7 +784,7 @@ def _evaluations(ctx, root, evaluated, c_evaluated, cursor, ids):
             sdk.end(ev, cursor)
             _plant(ctx, name, shape, score_out, label_out, issue, evaluated, c_evaluated, started, ev)
     if grounded_score is not None:
-        hallucinated = grounded_score < 0.6     # the answer failed grounding
+        hallucinated = grounded_score < 0.7     # the answer failed grounding
         label = 'hallucinated' if hallucinated else 'faithful'
         _evaluation_event(ctx, 'hallucination', 1.0 if hallucinated else 0.0, label,
                           f'the answer to "{RAG_QUESTION}" is '
@@ -790,8 +796,9 @@ def _evaluations(ctx, root, evaluated, c_evaluated, cursor, ids):
 def _result_attributes(ctx, prefix, name, score, label, explanation):
     """The result attributes under gen_ai.evaluation.* or OpenInference's metadata.*, with the
     bad_evaluations fault (a score that is not a number, or no label): (attrs, score, label, issue)."""
-    bad = ctx.on('bad_evaluations')
-    kind = ctx.fault_rng.random()           # always drawn: the fault switch changes nothing else
+    erng = ctx.eval_rng
+    bad = erng.random() < FAULT_RATES['bad_evaluations'] and 'bad_evaluations' in ctx.faults
+    kind = erng.random()            # always drawn: the fault switch changes nothing else
     names = ({'name': 'gen_ai.evaluation.name', 'score': 'gen_ai.evaluation.score.value',
               'label': 'gen_ai.evaluation.score.label', 'explanation': 'gen_ai.evaluation.explanation'}
              if prefix == 'gen_ai.evaluation.' else
