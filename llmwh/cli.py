@@ -13,6 +13,7 @@ import click
 from llmwh import __version__
 from llmwh.errors import LlmwhError
 from llmwh.generate.run import DEFAULT_CONVERSATIONS, GenerateOptions
+from llmwh.report.data import DEFAULT_DAYS as REPORT_DAYS
 
 
 class _Cli(click.Group):
@@ -358,9 +359,9 @@ def generate(out, days, start, seed, conversations, scale, spans, sdk_spans, fau
 
 @main.command()
 @with_target
-@click.option('--from', 'first', type=_Day(), help='First day, UTC (default: the 30 days ending with --to).')
+@click.option('--from', 'first', type=_Day(), help=f'First day, UTC (default: the {REPORT_DAYS} days ending with --to).')
 @click.option('--to', 'last', type=_Day(),
-              help='Last day, included (default: the newest day of data, or the 30th day from --from).')
+              help=f'Last day, included (default: the newest day of data, or the {REPORT_DAYS}th day from --from).')
 @click.option('--out', '-o', default='report.html', show_default=True, type=click.Path(dir_okay=False),
               help='HTML file to write.')
 @click.option('--text', is_flag=True, help='Print a terminal summary instead of writing HTML.')

@@ -7,12 +7,14 @@ range are quantiles over fct_llm_calls, never averages of daily percentiles.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from llmwh.errors import LlmwhError
 from llmwh.reporting import Echo, quiet
 from llmwh.report.tables import Column, Table
-from llmwh.warehouse.connection import Warehouse
+
+if TYPE_CHECKING:    # the CLI imports DEFAULT_DAYS at start-up: no warehouse client for that
+    from llmwh.warehouse.connection import Warehouse
 
 DEFAULT_DAYS = 30
 # The marts the report cannot do without; the evaluation mart is optional.
@@ -48,16 +50,16 @@ class ReportData:
         return [r for r in self.budgets.rows if r['threshold_state'] != 'ok']
 
 
-def _marts(wh: Warehouse, database: str) -> set:
+def _marts(wh: 'Warehouse', database: str) -> set:
     return {r[0] for r in wh.rows('select name from system.tables where database = {db:String}',
                                   {'db': database})}
 
 
-def _rows(wh: Warehouse, sql: str, params: Optional[dict] = None) -> list:
+def _rows(wh: 'Warehouse', sql: str, params: Optional[dict] = None) -> list:
     return list(wh.query(sql, params or {}).named_results())
 
 
-def resolve_range(wh: Warehouse, first: Optional[date] = None, last: Optional[date] = None,
+def resolve_range(wh: 'Warehouse', first: Optional[date] = None, last: Optional[date] = None,
                   days: int = DEFAULT_DAYS) -> tuple:
     """(first, last, data_first, data_last): the days to report, both included. Without
     dates, the last `days` days of data in fct_model_daily (from its first day if it holds
@@ -104,7 +106,7 @@ _SUMS = '''
     min(cost_complete) as cost_complete'''
 
 
-def collect(wh: Warehouse, first: Optional[date] = None, last: Optional[date] = None,
+def collect(wh: 'Warehouse', first: Optional[date] = None, last: Optional[date] = None,
             echo: Echo = quiet) -> ReportData:
     """Read everything the report shows for the days first..last (both included)."""
     database = wh.target.schema
