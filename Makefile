@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint bench dashboards bench-dashboards clean
+.PHONY: setup chromium demo test lint bench dashboards bench-dashboards clean
 
 setup: $(STAMP) profiles.yml
 
@@ -18,6 +18,17 @@ $(STAMP): pyproject.toml constraints.txt adapters/dbt-chdb/pyproject.toml
 profiles.yml:
 	cp profiles.example.yml profiles.yml
 
+# tests/test_report.py renders `llmwh report` in headless Chromium: Debian's
+# packages, installed once when missing (CI runs as root; sudo otherwise).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium: $(CHROMIUM)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install --yes --no-install-recommends \
+		chromium chromium-driver
+
 # A few days of generated LLM telemetry (deterministic seed), loaded the way a
 # collector backfill would be, then the dbt project built on top of it.
 DEMO_DATA := .demo-telemetry
@@ -30,7 +41,7 @@ demo: setup
 	$(BIN)/dbt build
 	$(BIN)/llmwh status
 
-test: setup
+test: setup $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 lint: setup

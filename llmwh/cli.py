@@ -13,6 +13,7 @@ import click
 from llmwh import __version__
 from llmwh.errors import LlmwhError
 from llmwh.generate.run import DEFAULT_CONVERSATIONS, GenerateOptions
+from llmwh.report.data import DEFAULT_DAYS as REPORT_DAYS
 
 
 class _Cli(click.Group):
@@ -352,6 +353,30 @@ def generate(out, days, start, seed, conversations, scale, spans, sdk_spans, fau
         run_generate(options, echo=lambda m: click.echo(m, err=True))
     except OSError as ex:
         raise LlmwhError(f'cannot write to {out}: {ex.strerror or ex}') from None
+
+
+# ------------------------------------------------------------------ report
+
+@main.command()
+@with_target
+@click.option('--from', 'first', type=_Day(), help=f'First day, UTC (default: the {REPORT_DAYS} days ending with --to).')
+@click.option('--to', 'last', type=_Day(),
+              help=f'Last day, included (default: the newest day of data, or the {REPORT_DAYS}th day from --from).')
+@click.option('--out', '-o', default='report.html', show_default=True, type=click.Path(dir_okay=False),
+              help='HTML file to write.')
+@click.option('--text', is_flag=True, help='Print a terminal summary instead of writing HTML.')
+def report(first, last, out, text):
+    """Cost, usage, latency, reconciliation, budgets, anomalies and evaluation quality over
+    a range of days: one self-contained HTML file with charts (opens offline), or --text."""
+    from llmwh.report import collect, summary, write
+
+    progress = (lambda m, err=False: click.echo(m, err=True))
+    data = collect(_connect(), first and first.date(), last and last.date(), echo=progress)
+    if text:
+        for line in summary(data):
+            click.echo(line)
+    else:
+        write(data, out, echo=progress)
 
 
 if __name__ == '__main__':
