@@ -119,7 +119,16 @@
     succeeded. -#}
 {% macro commit_watermarks() -%}
     insert into {{ watermarks_relation() }}
-    select * replace (true as committed, now64(6) as recorded_at)
+    select
+        consumer,
+        source_table,
+        source_uuid,
+        partition_id,
+        partition_day,
+        max_block,
+        invocation_id,
+        true,
+        now64(6)
     from {{ watermarks_relation() }}
     where
         consumer = '{{ this.identifier }}'
