@@ -29,16 +29,16 @@
 
 
 {#- on-run-start: the bookkeeping table's database (absent before the first
-    build), then the table. -#}
-{% macro create_watermarks_database() -%}
-    {%- set cluster = target.get('cluster') -%}
+    build), then the table; ON CLUSTER and replicated on a cluster target
+    (dbt_project.yml passes the cluster: models and macros never read the
+    target). -#}
+{% macro create_watermarks_database(cluster=none) -%}
     create database if not exists {{ intermediate_schema() }}
     {{- " on cluster '" ~ cluster ~ "'" if cluster }}
 {%- endmacro %}
 
 
-{% macro create_watermarks_relation() -%}
-    {%- set cluster = target.get('cluster') -%}
+{% macro create_watermarks_relation(cluster=none) -%}
     {%- set on_cluster = "on cluster '" ~ cluster ~ "'" if cluster else '' -%}
     create table if not exists {{ watermarks_relation() }} {{ on_cluster }} (
         consumer String,
@@ -97,7 +97,8 @@
         where
             parts.active
             and parts.database = '{{ table.schema }}'
-            and parts.table = '{{ table.identifier }}'
+            -- On a cluster the raw tables are Distributed over <name>_local.
+            and parts.table in ('{{ table.identifier }}', '{{ table.identifier }}_local')
         group by tables.uuid, parts.partition_id
         {{ 'union all' if not loop.last }}
     {%- endfor %}
