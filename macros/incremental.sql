@@ -1,25 +1,209 @@
-{#- The first day an incremental run re-processes: `lookback_days` before
-    the newest day already in the target, so late data is picked up and whole
-    day partitions are rebuilt rather than appended to. On an empty target the
-    window starts at the epoch (everything is processed): max() of an empty
-    Date column is 1970-01-01, and subtracting from it would wrap to 2149.
-    `extra_days` reaches further back (e.g. for a predecessor row). -#}
-{% macro incremental_window_start(date_column, extra_days=0) -%}
-    {%- set days = var('lookback_days') | int + extra_days -%}
+{#- Incremental runs follow new data, not history. Every insert into a
+    MergeTree table creates a part whose block number is above every earlier
+    block of its partition (REPLACE PARTITION, which insert_overwrite uses,
+    too); merges, mutations and TTL keep a part's block range. So a day
+    partition received data since a model last read it iff it now has a
+    block above the highest block the model recorded for it then. The
+    record lives in incremental_watermarks, keyed by the reading model and
+    the read table's uuid (a rebuilt table starts its blocks again, and all
+    of its days count as new). A model's pre-hook snapshots the blocks of
+    the tables it follows (snapshot_watermarks), its SQL processes the days
+    whose snapshot is above the record (changed_days), and its post-hook
+    stores the snapshot once the model's insert succeeded
+    (commit_watermarks): a failed build leaves the record, so the next run
+    redoes those days. -#}
+
+{#- The intermediate models' database (llm_intermediate), as dbt names it. -#}
+{% macro intermediate_schema() -%}
+    {%- if execute -%}
+        {{ graph.nodes['model.' ~ project_name ~ '.int_spans_deduplicated'].schema }}
+    {%- else -%}
+        intermediate
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro watermarks_relation() -%}
+    {{ intermediate_schema() }}.incremental_watermarks
+{%- endmacro %}
+
+
+{#- on-run-start: the bookkeeping table's database (absent before the first
+    build), then the table; ON CLUSTER and replicated on a cluster target
+    (dbt_project.yml passes the cluster: models and macros never read the
+    target). -#}
+{% macro create_watermarks_database(cluster=none) -%}
+    create database if not exists {{ intermediate_schema() }}
+    {{- " on cluster '" ~ cluster ~ "'" if cluster }}
+{%- endmacro %}
+
+
+{% macro create_watermarks_relation(cluster=none) -%}
+    {%- set on_cluster = "on cluster '" ~ cluster ~ "'" if cluster else '' -%}
+    create table if not exists {{ watermarks_relation() }} {{ on_cluster }} (
+        consumer String,
+        source_table String,
+        source_uuid UUID,
+        partition_id String,
+        partition_day Date,
+        max_block Int64,
+        invocation_id String,
+        committed Bool,
+        recorded_at DateTime64(6)
+    )
+    engine = {{ 'Replicated' if cluster else '' }}ReplacingMergeTree(recorded_at)
+    order by (consumer, source_table, source_uuid, partition_id, committed)
+{%- endmacro %}
+
+
+{#- The table whose parts say what is new for a model: the raw table behind
+    a staging view (its only source), else the model's own table. Resolved
+    from the graph, so staging stays the only place source() is used. -#}
+{% macro followed_table(model_name) -%}
+    {%- if not execute -%}
+        {{ return({'schema': 'unresolved', 'identifier': model_name}) }}
+    {%- endif -%}
+    {%- set node = graph.nodes['model.' ~ project_name ~ '.' ~ model_name] -%}
+    {%- if node.config.materialized == 'view' -%}
+        {%- for upstream in node.depends_on.nodes if upstream.startswith('source.') -%}
+            {%- set source_node = graph.sources[upstream] -%}
+            {{ return(api.Relation.create(schema=source_node.schema, identifier=source_node.identifier)) }}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(api.Relation.create(schema=node.schema, identifier=node.alias)) }}
+{%- endmacro %}
+
+
+{#- pre-hook: this invocation's snapshot of the newest block per day
+    partition of each followed table (not yet committed). A full rebuild
+    first drops the model's record: it reads everything anyway. -#}
+{% macro snapshot_watermarks(model_names) -%}
+    insert into {{ watermarks_relation() }}
+    {%- for model_name in model_names %}
+        {%- set table = followed_table(model_name) %}
+        select
+            '{{ this.identifier }}' as consumer,
+            '{{ table.schema }}.{{ table.identifier }}' as source_table,
+            tables.uuid as source_uuid,
+            parts.partition_id as partition_id,
+            toDate(any(parts.partition)) as partition_day,
+            max(parts.max_block_number) as max_block,
+            '{{ invocation_id }}' as invocation_id,
+            false as committed,
+            now64(6) as recorded_at
+        from system.parts as parts
+        inner join system.tables as tables
+            on parts.database = tables.database and parts.table = tables.name
+        where
+            parts.active
+            and parts.database = '{{ table.schema }}'
+            -- On a cluster the raw tables are Distributed over <name>_local.
+            and parts.table in ('{{ table.identifier }}', '{{ table.identifier }}_local')
+        group by tables.uuid, parts.partition_id
+        {{ 'union all' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+
+{#- pre-hook before snapshot_watermarks: a full rebuild resets the model's
+    record (its old snapshots mean nothing for the new table). -#}
+{% macro reset_watermarks() -%}
+    {%- if is_incremental() -%}
+        select 1
+    {%- else -%}
+        delete from {{ watermarks_relation() }} where consumer = '{{ this.identifier }}'
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- post-hook: the snapshot becomes the record, only after the insert
+    succeeded. -#}
+{% macro commit_watermarks() -%}
+    insert into {{ watermarks_relation() }}
+    select
+        consumer,
+        source_table,
+        source_uuid,
+        partition_id,
+        partition_day,
+        max_block,
+        invocation_id,
+        true,
+        now64(6)
+    from {{ watermarks_relation() }}
+    where
+        consumer = '{{ this.identifier }}'
+        and invocation_id = '{{ invocation_id }}'
+        and not committed
+{%- endmacro %}
+
+
+{#- Days of the table followed through `model_name` that received data since
+    this model last committed (subquery of dates), each widened to `before`
+    days before and `after` days after. Everything on a model's first run
+    with nothing recorded; nothing when nothing arrived. -#}
+{% macro changed_days(model_name, before=0, after=0) -%}
+    {%- set table = followed_table(model_name) -%}
+    select distinct pending.partition_day + arrayJoin(range(-{{ before }}, {{ after }} + 1)) as day
+    from {{ watermarks_relation() }} as pending
+    left join (
+        select
+            source_uuid,
+            partition_id,
+            max(max_block) as max_block
+        from {{ watermarks_relation() }}
+        where
+            consumer = '{{ this.identifier }}'
+            and source_table = '{{ table.schema }}.{{ table.identifier }}'
+            and committed
+        group by source_uuid, partition_id
+    ) as done
+        on pending.source_uuid = done.source_uuid and pending.partition_id = done.partition_id
+    where
+        pending.consumer = '{{ this.identifier }}'
+        and pending.source_table = '{{ table.schema }}.{{ table.identifier }}'
+        and pending.invocation_id = '{{ invocation_id }}'
+        and not pending.committed
+        -- No record: 0, below every block (they start at 1).
+        and pending.max_block > coalesce(done.max_block, 0)
+{%- endmacro %}
+
+
+{#- What trace-keyed models follow: the spans, and the raw logs (token
+    usage and conversation ids can arrive in logs after their spans). -#}
+{% macro touched_trace_sources() -%}
+    {{ return(['int_spans_deduplicated', 'stg_otel__logs']) }}
+{%- endmacro %}
+
+
+{#- Traces a trace-keyed incremental model re-computes this run: those with
+    a span or a log on a day that received data since the model last ran.
+    The model then reads every span of these traces, whatever its day, and
+    replaces their rows (delete_insert on trace_id), so a trace crossing
+    midnight or arriving over two runs keeps one row. Its hooks snapshot and
+    commit touched_trace_sources(). -#}
+{% macro touched_traces() -%}
+    select trace_id
+    from {{ ref('int_spans_deduplicated') }}
+    where span_date in ({{ changed_days('int_spans_deduplicated') }})
+    union distinct
+    select trace_id
+    from {{ ref('stg_otel__logs') }}
+    where
+        log_date in ({{ changed_days('stg_otel__logs') }})
+        and trace_id is not null
+{%- endmacro %}
+
+
+{#- The first day fct_model_daily rebuilds in any case: `lookback_days`
+    before its newest day, so provider billing exports (not followed by
+    block) that arrive within that time are picked up. On an empty target
+    the window starts at the epoch: max() of an empty Date column is
+    1970-01-01, and subtracting from it would wrap to 2149. -#}
+{% macro incremental_window_start(date_column) -%}
+    {%- set days = var('lookback_days') | int -%}
     (
         select greatest(max({{ date_column }}), toDate('1970-01-01') + {{ days }}) - {{ days }}
         from {{ this }}
     )
-{%- endmacro %}
-
-
-{#- Traces a trace-keyed incremental model re-computes this run: those with a
-    span in the window of days it re-processes. The model then reads every
-    span of these traces, whatever its day, and replaces their rows
-    (delete_insert on trace_id), so a trace crossing midnight or arriving over
-    two runs keeps one row. -#}
-{% macro touched_traces(date_column) -%}
-    select distinct trace_id
-    from {{ ref('int_spans_deduplicated') }}
-    where span_date >= {{ incremental_window_start(date_column) }}
 {%- endmacro %}

@@ -4,20 +4,22 @@
         incremental_strategy='insert_overwrite',
         partition_by='log_date',
         order_by='(log_record_id)',
+        pre_hook=["{{ reset_watermarks() }}", "{{ snapshot_watermarks(['stg_otel__logs']) }}"],
+        post_hook="{{ commit_watermarks() }}",
     )
 }}
 
 {#- Application token logs (LibreChat spendTokens and the like): records
     that carry prompt or completion token counts, once each. A retried record
     is identical, so it lands in the same day partition; an incremental run
-    rebuilds the days of its window only. -#}
+    rebuilds the days that received logs only. -#}
 with
 
 logs as (
 
     select * from {{ ref('stg_otel__logs') }}
     {% if is_incremental() %}
-        where log_date >= {{ incremental_window_start('log_date') }}
+        where log_date in ({{ changed_days('stg_otel__logs') }})
     {% endif %}
 
 ),

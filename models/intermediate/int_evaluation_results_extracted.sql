@@ -4,6 +4,8 @@
         incremental_strategy='insert_overwrite',
         partition_by='evaluation_date',
         order_by='(evaluation_date, evaluation_id)',
+        pre_hook=["{{ reset_watermarks() }}", "{{ snapshot_watermarks(['stg_otel__spans', 'stg_otel__logs']) }}"],
+        post_hook="{{ commit_watermarks() }}",
     )
 }}
 
@@ -14,8 +16,12 @@
     LLM call). A result span evaluates the span it links to (its first link),
     else its parent. An evaluator span without a score or a label (its judge
     failed) is not a result. Incremental like int_spans_deduplicated: a run
-    rebuilds the day partitions of its window; a retried record lands in the
-    same day and is kept once. -#}
+    rebuilds the days that received spans or logs, each from both (a day
+    partition is replaced whole); a retried record lands in the same day and
+    is kept once. -#}
+{%- set changed -%}
+    {{ changed_days('stg_otel__spans') }} union distinct {{ changed_days('stg_otel__logs') }}
+{%- endset %}
 with
 
 spans as (
@@ -24,7 +30,7 @@ spans as (
     where
         {{ genai_attr('span_attributes', 'evaluation_name') }} is not null
         {% if is_incremental() %}
-            and span_date >= {{ incremental_window_start('evaluation_date') }}
+            and span_date in ({{ changed }})
         {% endif %}
 
 ),
@@ -35,7 +41,7 @@ first_links as (
     where
         link_index = 1
         {% if is_incremental() %}
-            and span_date >= {{ incremental_window_start('evaluation_date') }}
+            and span_date in ({{ changed }})
         {% endif %}
 
 ),
@@ -46,7 +52,7 @@ logs as (
     where
         event_name = 'gen_ai.evaluation.result'
         {% if is_incremental() %}
-            and log_date >= {{ incremental_window_start('evaluation_date') }}
+            and log_date in ({{ changed }})
         {% endif %}
 
 ),

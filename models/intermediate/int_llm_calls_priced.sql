@@ -4,6 +4,8 @@
         incremental_strategy='delete_insert',
         unique_key='trace_id',
         order_by='(trace_id, span_id)',
+        pre_hook=["{{ reset_watermarks() }}", "{{ snapshot_watermarks(touched_trace_sources()) }}"],
+        post_hook="{{ commit_watermarks() }}",
     )
 }}
 
@@ -13,14 +15,14 @@
     after the price seed changes, run with --full-refresh to re-price history. -#}
 with
 
--- depends_on: {{ ref('int_spans_deduplicated') }}
+-- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
 calls as (
 
     select * from {{ ref('int_llm_calls_classified') }}
     where
         is_leaf_inference
         {% if is_incremental() %}
-            and trace_id in ({{ touched_traces('span_date') }})
+            and trace_id in ({{ touched_traces() }})
         {% endif %}
 
 ),
@@ -29,7 +31,7 @@ token_logs as (
 
     select * from {{ ref('int_app_token_logs_deduplicated') }}
     {% if is_incremental() %}
-        where trace_id in ({{ touched_traces('span_date') }})
+        where trace_id in ({{ touched_traces() }})
     {% endif %}
 
 ),

@@ -4,6 +4,8 @@
         incremental_strategy='insert_overwrite',
         partition_by='span_date',
         order_by='(trace_id, span_id)',
+        pre_hook=["{{ reset_watermarks() }}", "{{ snapshot_watermarks(['stg_otel__spans']) }}"],
+        post_hook="{{ commit_watermarks() }}",
     )
 }}
 
@@ -12,7 +14,7 @@
     downstream models never parse SpanAttributes again. Collector retries
     deliver the same span (TraceId + SpanId) more than once; a retry carries
     the same timestamp, so it lands in the same day partition and one delivery
-    per day is kept. An incremental run rebuilds only the days of its window;
+    per day is kept. An incremental run rebuilds only the days that received spans;
     the sort that deduplicates carries no maps. -#}
 with
 
@@ -20,7 +22,7 @@ spans as (
 
     select * from {{ ref('stg_otel__spans') }}
     {% if is_incremental() %}
-        where span_date >= {{ incremental_window_start('span_date') }}
+        where span_date in ({{ changed_days('stg_otel__spans') }})
     {% endif %}
 
 ),

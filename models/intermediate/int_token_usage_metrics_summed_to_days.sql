@@ -4,6 +4,8 @@
         incremental_strategy='insert_overwrite',
         partition_by='metric_date',
         order_by='(metric_date, service_name)',
+        pre_hook=["{{ reset_watermarks() }}", "{{ snapshot_watermarks(['stg_otel__metrics_histogram']) }}"],
+        post_hook="{{ commit_watermarks() }}",
     )
 }}
 
@@ -14,8 +16,9 @@
     collector delivered twice (same series, time and start time) counts
     once: deduplicated here, the one place metric points are, before delta
     points are summed or cumulative ones differenced. An incremental run
-    rebuilds the days of its window, reading one day more so the window's
-    first cumulative points find their predecessors. -#}
+    rebuilds the days that received points and the day after each (a late
+    point is the predecessor of the next day's first point), reading one day
+    more so each rebuilt day's first cumulative points find theirs. -#}
 with
 
 points as (
@@ -24,7 +27,7 @@ points as (
     where
         metric_name = 'gen_ai.client.token.usage'
         {% if is_incremental() %}
-            and point_date >= {{ incremental_window_start('metric_date', extra_days=1) }}
+            and point_date in ({{ changed_days('stg_otel__metrics_histogram', before=1, after=1) }})
         {% endif %}
 
 ),
@@ -80,7 +83,7 @@ daily as (
         sumIf(calls, token_type = 'input') as metric_calls
     from increments
     {% if is_incremental() %}
-        where point_date >= {{ incremental_window_start('metric_date') }}
+        where point_date in ({{ changed_days('stg_otel__metrics_histogram', after=1) }})
     {% endif %}
     group by metric_date, service_name, provider, model
 

@@ -4,6 +4,8 @@
         incremental_strategy='delete_insert',
         unique_key='trace_id',
         order_by='(trace_id, span_id)',
+        pre_hook=["{{ reset_watermarks() }}", "{{ snapshot_watermarks(touched_trace_sources()) }}"],
+        post_hook="{{ commit_watermarks() }}",
     )
 }}
 
@@ -14,11 +16,12 @@
     re-classifies the traces touched in its window. -#}
 with
 
+-- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
 spans as (
 
     select * from {{ ref('int_spans_deduplicated') }}
     {% if is_incremental() %}
-        where trace_id in ({{ touched_traces('span_date') }})
+        where trace_id in ({{ touched_traces() }})
     {% endif %}
 
 ),

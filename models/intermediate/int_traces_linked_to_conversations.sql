@@ -4,24 +4,22 @@
         incremental_strategy='delete_insert',
         unique_key='trace_id',
         order_by='(trace_id)',
+        pre_hook=["{{ reset_watermarks() }}", "{{ snapshot_watermarks(touched_trace_sources()) }}"],
+        post_hook="{{ commit_watermarks() }}",
     )
 }}
 
 {#- The conversation each trace belongs to: the id carried by its spans,
     else by its application logs (LibreChat puts conversationId in logs).
-    An incremental run re-links the traces with spans or logs in its window. -#}
+    An incremental run re-links the traces with spans or logs on the days
+    that received data. -#}
 with
 
+-- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
 {% if is_incremental() %}
     touched as (
 
-        {{ touched_traces('first_seen_date') }}
-        union distinct
-        select trace_id
-        from {{ ref('stg_otel__logs') }}
-        where
-            log_date >= {{ incremental_window_start('first_seen_date') }}
-            and trace_id is not null
+        {{ touched_traces() }}
 
     ),
 {% endif %}

@@ -4,6 +4,8 @@
         incremental_strategy='delete_insert',
         unique_key='conversation_id',
         order_by='(conversation_id)',
+        pre_hook=["{{ reset_watermarks() }}", "{{ snapshot_watermarks(touched_trace_sources()) }}"],
+        post_hook="{{ commit_watermarks() }}",
     )
 }}
 
@@ -16,20 +18,21 @@
     each from all of its calls, traces and logs. -#}
 with
 
--- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('int_traces_linked_to_conversations') }}
+-- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
+-- depends_on: {{ ref('int_traces_linked_to_conversations') }}
 {% if is_incremental() %}
     touched as (
 
         select conversation_id
         from {{ ref('int_traces_linked_to_conversations') }}
         where
-            trace_id in ({{ touched_traces('toDate(last_seen_at)') }})
+            trace_id in ({{ touched_traces() }})
             and conversation_id is not null
         union distinct
         select conversation_id
         from {{ ref('int_app_token_logs_deduplicated') }}
         where
-            log_date >= {{ incremental_window_start('toDate(last_seen_at)') }}
+            log_date in ({{ changed_days('stg_otel__logs') }})
             and conversation_id is not null
 
     ),

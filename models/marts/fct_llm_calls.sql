@@ -5,6 +5,8 @@
         unique_key='trace_id',
         partition_by='call_date',
         order_by='(call_date, service_name, trace_id, call_id)',
+        pre_hook=["{{ reset_watermarks() }}", "{{ snapshot_watermarks(touched_trace_sources()) }}"],
+        post_hook="{{ commit_watermarks() }}",
     )
 }}
 
@@ -12,12 +14,12 @@
     incremental run replaces the calls of the traces touched in its window. -#}
 with
 
--- depends_on: {{ ref('int_spans_deduplicated') }}
+-- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
 calls as (
 
     select * from {{ ref('int_llm_calls_priced') }}
     {% if is_incremental() %}
-        where trace_id in ({{ touched_traces('call_date') }})
+        where trace_id in ({{ touched_traces() }})
     {% endif %}
 
 ),
@@ -26,7 +28,7 @@ trace_conversations as (
 
     select * from {{ ref('int_traces_linked_to_conversations') }}
     {% if is_incremental() %}
-        where trace_id in ({{ touched_traces('call_date') }})
+        where trace_id in ({{ touched_traces() }})
     {% endif %}
 
 ),

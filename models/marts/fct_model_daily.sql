@@ -4,19 +4,44 @@
         incremental_strategy='insert_overwrite',
         partition_by='call_date',
         order_by='(call_date, provider, model_family)',
+        pre_hook=[
+            "{{ reset_watermarks() }}",
+            "{{ snapshot_watermarks(touched_trace_sources() + ['int_token_usage_metrics_summed_to_days']) }}",
+        ],
+        post_hook="{{ commit_watermarks() }}",
     )
 }}
 
 {#- One row per UTC day, provider and model family: calls, tokens, cost,
     latency percentiles, and span tokens reconciled against the
-    gen_ai.client.token.usage metrics (which are not sampled). -#}
+    gen_ai.client.token.usage metrics (which are not sampled). An
+    incremental run rebuilds every day a touched trace has a span on (a call
+    may have moved off a day: a late child makes its parent an umbrella), the
+    days whose metric sums changed, and the last lookback_days days (for late
+    billing exports). -#}
 with
+
+-- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
+{% if is_incremental() %}
+    rebuilt_days as (
+
+        select span_date as call_date
+        from {{ ref('int_spans_deduplicated') }}
+        where trace_id in ({{ touched_traces() }})
+        union distinct
+        select day as call_date
+        from ({{ changed_days('int_token_usage_metrics_summed_to_days') }})
+
+    ),
+{% endif %}
 
 calls as (
 
     select * from {{ ref('fct_llm_calls') }}
     {% if is_incremental() %}
-        where call_date >= {{ incremental_window_start('call_date') }}
+        where
+            call_date in (select call_date from rebuilt_days)
+            or call_date >= {{ incremental_window_start('call_date') }}
     {% endif %}
 
 ),

@@ -5,6 +5,8 @@
         unique_key='trace_id',
         partition_by='trace_date',
         order_by='(trace_date, root_service_name, trace_id)',
+        pre_hook=["{{ reset_watermarks() }}", "{{ snapshot_watermarks(touched_trace_sources()) }}"],
+        post_hook="{{ commit_watermarks() }}",
     )
 }}
 
@@ -15,10 +17,11 @@
     row. -#}
 with
 
+-- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
 {% if is_incremental() %}
     touched as (
 
-        {{ touched_traces('trace_date') }}
+        {{ touched_traces() }}
 
     ),
 {% endif %}
