@@ -81,7 +81,7 @@ calls as (
 
 def _daily_cost(w: Window) -> tuple:
     mart = f"""
-select call_date, model, sum(cost_usd) as cost_usd
+select call_date, model_family as model, sum(cost_usd) as cost_usd
 from llm.fct_model_daily
 where call_date between '{w.first_day}' and '{w.last_day}'
 group by call_date, model order by call_date, model"""
@@ -93,7 +93,7 @@ from calls group by call_date, model order by call_date, model"""
 
 def _p95_latency(w: Window) -> tuple:
     mart = f"""
-select model, quantile(0.95)(duration_ms) as p95_ms
+select model_family as model, quantile(0.95)(duration_ms) as p95_ms
 from llm.fct_llm_calls
 where call_date between '{w.first_day}' and '{w.last_day}'
 group by model order by model"""
