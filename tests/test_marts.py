@@ -121,14 +121,19 @@ def test_late_data_inside_the_lookback_window_is_picked_up(env):
     assert q(env, "select count() as n from llm.fct_traces where startsWith(trace_id, '1a7e')")[0]['n'] == 1
 
 
-def test_data_older_than_the_window_needs_a_full_refresh(env):
+def test_data_arriving_for_a_day_long_past_is_picked_up_by_a_normal_run(env):
+    # Runs follow the day partitions that received data, however old the day:
+    # no lookback window to widen, no full refresh needed.
     late_id = "startsWith(trace_id, '01d0')"
     llmwh('sql', '--write', "insert into otel.otel_traces select * replace ("
                  "concat('01d0', substring(TraceId, 5)) as TraceId, "
                  "Timestamp - interval 10 day as Timestamp) from otel.otel_traces "
                  "where ServiceName = 'support-bot' limit 1", env_extra=env, check=True)
     dbt('run', env_extra=env, check=True)
-    assert q(env, f'select count() as n from llm.fct_llm_calls where {late_id}')[0]['n'] == 0
-    dbt('run', '--full-refresh', env_extra=env, check=True)
     assert q(env, f'select count() as n from llm.fct_llm_calls where {late_id}')[0]['n'] == 1
     assert q(env, f'select count() as n from llm.fct_traces where {late_id}')[0]['n'] == 1
+    incremental = q(env, 'select trace_id, call_id, cost_usd, input_tokens from llm.fct_llm_calls '
+                         'order by trace_id, call_id')
+    dbt('run', '--full-refresh', env_extra=env, check=True)
+    assert q(env, 'select trace_id, call_id, cost_usd, input_tokens from llm.fct_llm_calls '
+                  'order by trace_id, call_id') == incremental
