@@ -1,3 +1,4 @@
+import json
 import os
 import shutil
 import subprocess
@@ -55,6 +56,19 @@ def llmwh(*args, **kwargs):
 
 def dbt(*args, **kwargs):
     return run([str(BIN / 'dbt'), *args], **kwargs)
+
+
+def sql_rows(env, sql) -> list:
+    """Rows of `llmwh sql` on the warehouse of `env`, as dicts."""
+    # `--` ends the options (SQL may start with a `--` comment); split on newlines
+    # only, since values may hold other line separators (U+2028, \x1c).
+    out = llmwh('sql', '--format', 'json', '--', sql, env_extra=env, check=True).stdout
+    return [json.loads(line) for line in out.split('\n') if line]
+
+
+def sql_write(env, sql):
+    """Run a writing statement with `llmwh sql --write`."""
+    llmwh('sql', '--write', sql, env_extra=env, check=True)
 
 
 @pytest.fixture(scope='session')

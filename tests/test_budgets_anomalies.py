@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from conftest import dbt, llmwh, warehouse_env
+from conftest import dbt, llmwh, warehouse_env, sql_rows as q, sql_write as execute
 
 START = date(2026, 3, 2)          # a Monday; 10 days, so the as-of day below has a full trailing week
 DAYS = 10
@@ -24,16 +24,6 @@ AS_OF = datetime(2026, 3, 9, 15, 30, tzinfo=timezone.utc)
 SPIKE_SERVICE, SPIKE_DAY, SPIKE_HOUR = 'research-agent', START + timedelta(days=8), 10
 SLOW_SERVICE, SLOW_DAY = 'docs-agent', START + timedelta(days=7)
 ERROR_SERVICE, ERROR_DAY = 'librechat', START + timedelta(days=9)
-
-
-def q(env, sql):
-    # `--` ends the options: the alert rules' SQL starts with a `--` comment.
-    out = llmwh('sql', '--format', 'json', '--', sql, env_extra=env, check=True).stdout
-    return [json.loads(line) for line in out.splitlines()]
-
-
-def execute(env, sql):
-    llmwh('sql', '--write', sql, env_extra=env, check=True)
 
 
 @pytest.fixture(scope='module')

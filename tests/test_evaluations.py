@@ -17,14 +17,9 @@ from collections import Counter, defaultdict
 import pytest
 import yaml
 
-from conftest import ROOT, dbt, llmwh, warehouse_env
+from conftest import ROOT, dbt, llmwh, warehouse_env, sql_rows as q
 
 START = '2026-10-05'
-
-
-def q(env, sql):
-    out = llmwh('sql', sql, '--format', 'json', env_extra=env, check=True).stdout
-    return [json.loads(line) for line in out.splitlines()]
 
 
 @pytest.fixture(scope='module')

@@ -10,23 +10,17 @@ once. Both are then built and compared: raw row counts and contents, the
 trace-id lookup, and every mart.
 """
 
-import json
 import signal
 
 import pytest
 
-from conftest import dbt, llmwh, warehouse_env
+from conftest import dbt, llmwh, warehouse_env, sql_rows as q
 
 FILES = ('traces.jsonl', 'logs.jsonl', 'metrics.jsonl')
 RAW = ('otel_traces', 'otel_logs', 'otel_metrics_gauge', 'otel_metrics_sum', 'otel_metrics_histogram',
        'otel_metrics_exponential_histogram', 'otel_metrics_summary')
 MARTS = ('fct_llm_calls', 'fct_traces', 'fct_conversations', 'fct_model_daily', 'fct_data_quality_issues')
 KILLED = -signal.SIGKILL
-
-
-def q(env, sql):
-    out = llmwh('sql', sql, '--format', 'json', env_extra=env, check=True).stdout
-    return [json.loads(line) for line in out.splitlines()]
 
 
 def hashed_columns(env, database, tables, column_filter='', rounded=False) -> dict:

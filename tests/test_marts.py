@@ -1,10 +1,8 @@
 """Marts end to end on the built-in sample: numbers, idempotent reruns, late data."""
 
-import json
-
 import pytest
 
-from conftest import dbt, llmwh, warehouse_env
+from conftest import dbt, llmwh, warehouse_env, sql_rows as q
 
 MARTS = {
     'fct_llm_calls': 'trace_id, call_id',
@@ -24,11 +22,6 @@ def env(tmp_path_factory, profiles_dir):
     llmwh('load', 'sample', env_extra=env, check=True)
     dbt('build', env_extra=env, check=True)
     return env
-
-
-def q(env, sql):
-    out = llmwh('sql', sql, '--format', 'json', env_extra=env, check=True).stdout
-    return [json.loads(line) for line in out.splitlines()]
 
 
 def snapshot(env):

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from conftest import dbt, llmwh, warehouse_env
+from conftest import dbt, llmwh, warehouse_env, sql_rows as q
 from price_oracle import cost_usd, from_unix_nanos, price_of_call
 
 
@@ -29,11 +29,6 @@ def pipeline(tmp_path_factory, profiles_dir):
     manifest = json.loads((out / 'manifest.json').read_text())
     conversations = [json.loads(line) for line in (out / 'truth_conversations.jsonl').read_text().splitlines()]
     return env, manifest, conversations
-
-
-def q(env, sql):
-    out = llmwh('sql', sql, '--format', 'json', env_extra=env, check=True).stdout
-    return [json.loads(line) for line in out.splitlines()]
 
 
 def truth_totals(manifest, block):

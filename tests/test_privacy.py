@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from conftest import dbt, llmwh, warehouse_env
+from conftest import dbt, llmwh, warehouse_env, sql_rows as q
 
 # Attribute keys that carry prompt, completion or tool payload text.
 CONTENT_KEY = re.compile(
@@ -78,11 +78,6 @@ def generated(tmp_path_factory, profiles_dir):
           env_extra=env, check=True)
     dbt('build', env_extra=env, check=True)
     return env, content_texts(out)
-
-
-def q(env, sql):
-    out = llmwh('sql', sql, '--format', 'json', env_extra=env, check=True).stdout
-    return [json.loads(line) for line in out.splitlines()]
 
 
 def test_the_generator_emits_content_to_look_for(generated):

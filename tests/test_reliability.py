@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import dbt, llmwh, warehouse_env
+from conftest import dbt, llmwh, warehouse_env, sql_rows as q
 
 TOKEN_KEYS = {
     'input_tokens': 'gen_ai.usage.input_tokens',
@@ -186,12 +186,6 @@ def hostile(tmp_path_factory, profiles_dir):
     invalid['finish_reasons'] = sum(1 for r in reasons if r and not valid_finish_reasons(r))
     assert invalid['duration'] and invalid['finish_reasons'] and any(r and valid_finish_reasons(r) for r in reasons)
     return env, build, invalid
-
-
-def q(env, sql):
-    out = llmwh('sql', sql, '--format', 'json', env_extra=env, check=True).stdout
-    # Split on newlines only: values may hold other line separators (U+2028, \x1c).
-    return [json.loads(line) for line in out.split('\n') if line]
 
 
 def test_hostile_values_never_stop_the_build(hostile):

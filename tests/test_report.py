@@ -8,7 +8,6 @@ NULLs an anomaly can have). The truth for every table is computed here in
 Python from the mart rows, never by the report's own queries.
 """
 
-import json
 import re
 import shutil
 import subprocess
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import dbt, llmwh, warehouse_env
+from conftest import dbt, llmwh, warehouse_env, sql_rows as q, sql_write as execute
 from llmwh.report.data import PROBLEM_STATUSES
 
 START, DAYS = date(2026, 3, 2), 8
@@ -30,15 +29,6 @@ CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run
                   '--disable-quic', '--enable-logging=stderr', '--v=0', '--window-size=1280,6000',
                   '--virtual-time-budget=20000']
 UNKNOWN = '—'
-
-
-def q(env, sql):
-    out = llmwh('sql', '--format', 'json', sql, env_extra=env, check=True).stdout
-    return [json.loads(line) for line in out.splitlines()]
-
-
-def execute(env, sql):
-    llmwh('sql', '--write', sql, env_extra=env, check=True)
 
 
 @pytest.fixture(scope='module')

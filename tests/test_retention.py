@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from conftest import dbt, llmwh, warehouse_env
+from conftest import dbt, llmwh, warehouse_env, sql_rows as q
 
 DAYS = 6
 EXPIRED_RAW_DAYS = 2
@@ -27,11 +27,6 @@ DAILY = {
                                      'sum(output_tokens) as output, round(sum(cost_usd), 6) as cost'),
     'fct_traces': ('trace_date', 'count() as traces, round(sum(cost_usd), 6) as cost'),
 }
-
-
-def q(env, sql):
-    out = llmwh('sql', sql, '--format', 'json', env_extra=env, check=True).stdout
-    return [json.loads(line) for line in out.split('\n') if line]
 
 
 def build(env, *args):
