@@ -74,32 +74,58 @@
 {%- endmacro %}
 
 
-{#- pre-hook: this invocation's snapshot of the newest block per day
-    partition of each followed table (not yet committed). A full rebuild
-    first drops the model's record: it reads everything anyway. -#}
+{#- pre-hook: this invocation's snapshot of the day partitions of each
+    followed table that received data since the model last committed: their
+    newest block, above the recorded one (not yet committed). Unchanged
+    partitions get no row, so this invocation's rows alone say what it
+    processes, also after its commit (a data test reads them). A full
+    rebuild first drops the model's record: it reads everything anyway. -#}
 {% macro snapshot_watermarks(model_names) -%}
     insert into {{ watermarks_relation() }}
     {%- for model_name in model_names %}
         {%- set table = followed_table(model_name) %}
+        {%- set source_table = table.schema ~ '.' ~ table.identifier %}
         select
             '{{ this.identifier }}' as consumer,
-            '{{ table.schema }}.{{ table.identifier }}' as source_table,
-            tables.uuid as source_uuid,
-            parts.partition_id as partition_id,
-            toDate(any(parts.partition)) as partition_day,
-            max(parts.max_block_number) as max_block,
+            '{{ source_table }}' as source_table,
+            blocks.source_uuid as source_uuid,
+            blocks.partition_id as partition_id,
+            blocks.partition_day as partition_day,
+            blocks.max_block as max_block,
             '{{ invocation_id }}' as invocation_id,
             false as committed,
             now64(6) as recorded_at
-        from system.parts as parts
-        inner join system.tables as tables
-            on parts.database = tables.database and parts.table = tables.name
-        where
-            parts.active
-            and parts.database = '{{ table.schema }}'
-            -- On a cluster the raw tables are Distributed over <name>_local.
-            and parts.table in ('{{ table.identifier }}', '{{ table.identifier }}_local')
-        group by tables.uuid, parts.partition_id
+        from (
+            select
+                tables.uuid as source_uuid,
+                parts.partition_id as partition_id,
+                toDate(any(parts.partition)) as partition_day,
+                max(parts.max_block_number) as max_block
+            from system.parts as parts
+            inner join system.tables as tables
+                on parts.database = tables.database and parts.table = tables.name
+            where
+                parts.active
+                and parts.database = '{{ table.schema }}'
+                -- On a cluster the raw tables are Distributed over <name>_local.
+                and parts.table in ('{{ table.identifier }}', '{{ table.identifier }}_local')
+            group by tables.uuid, parts.partition_id
+        ) as blocks
+        left join (
+            select
+                source_uuid,
+                partition_id,
+                max(max_block) as max_block
+            from {{ watermarks_relation() }}
+            where
+                consumer = '{{ this.identifier }}'
+                and source_table = '{{ source_table }}'
+                and committed
+            group by source_uuid, partition_id
+        ) as done
+            on blocks.source_uuid = done.source_uuid and blocks.partition_id = done.partition_id
+        -- No record: 0, below every block (they start at 1).
+        where blocks.max_block > coalesce(done.max_block, 0)
         {{ 'union all' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
@@ -139,33 +165,19 @@
 
 
 {#- Days of the table followed through `model_name` that received data since
-    this model last committed (subquery of dates), each widened to `before`
-    days before and `after` days after. Everything on a model's first run
-    with nothing recorded; nothing when nothing arrived. -#}
-{% macro changed_days(model_name, before=0, after=0) -%}
+    the consumer (default: the calling model) last committed, as this
+    invocation's snapshot recorded them (subquery of dates), each widened to
+    `before` days before and `after` days after. Everything on a model's
+    first run with nothing recorded; nothing when nothing arrived. -#}
+{% macro changed_days(model_name, before=0, after=0, consumer=none) -%}
     {%- set table = followed_table(model_name) -%}
-    select distinct pending.partition_day + arrayJoin(range(-{{ before }}, {{ after }} + 1)) as day
-    from {{ watermarks_relation() }} as pending
-    left join (
-        select
-            source_uuid,
-            partition_id,
-            max(max_block) as max_block
-        from {{ watermarks_relation() }}
-        where
-            consumer = '{{ this.identifier }}'
-            and source_table = '{{ table.schema }}.{{ table.identifier }}'
-            and committed
-        group by source_uuid, partition_id
-    ) as done
-        on pending.source_uuid = done.source_uuid and pending.partition_id = done.partition_id
+    select distinct partition_day + arrayJoin(range(-{{ before }}, {{ after }} + 1)) as day
+    from {{ watermarks_relation() }}
     where
-        pending.consumer = '{{ this.identifier }}'
-        and pending.source_table = '{{ table.schema }}.{{ table.identifier }}'
-        and pending.invocation_id = '{{ invocation_id }}'
-        and not pending.committed
-        -- No record: 0, below every block (they start at 1).
-        and pending.max_block > coalesce(done.max_block, 0)
+        consumer = '{{ consumer or this.identifier }}'
+        and source_table = '{{ table.schema }}.{{ table.identifier }}'
+        and invocation_id = '{{ invocation_id }}'
+        and not committed
 {%- endmacro %}
 
 
@@ -182,15 +194,15 @@
     replaces their rows (delete_insert on trace_id), so a trace crossing
     midnight or arriving over two runs keeps one row. Its hooks snapshot and
     commit touched_trace_sources(). -#}
-{% macro touched_traces() -%}
+{% macro touched_traces(consumer=none) -%}
     select trace_id
     from {{ ref('int_spans_deduplicated') }}
-    where span_date in ({{ changed_days('int_spans_deduplicated') }})
+    where span_date in ({{ changed_days('int_spans_deduplicated', consumer=consumer) }})
     union distinct
     select trace_id
     from {{ ref('stg_otel__logs') }}
     where
-        log_date in ({{ changed_days('stg_otel__logs') }})
+        log_date in ({{ changed_days('stg_otel__logs', consumer=consumer) }})
         and trace_id is not null
 {%- endmacro %}
 
@@ -206,4 +218,19 @@
         select greatest(max({{ date_column }}), toDate('1970-01-01') + {{ days }}) - {{ days }}
         from {{ this }}
     )
+{%- endmacro %}
+
+
+{#- Whether this invocation is a `dbt build` that updates `model_name`
+    incrementally (selected, no --full-refresh): a data test on that model
+    then checks only the rows the build recomputed. -#}
+{% macro builds_incrementally(model_name) -%}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {{ return(
+        flags.WHICH == 'build'
+        and not flags.FULL_REFRESH
+        and ('model.' ~ project_name ~ '.' ~ model_name) in selected_resources
+    ) }}
 {%- endmacro %}

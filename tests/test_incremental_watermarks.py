@@ -9,6 +9,7 @@ on that day: nothing of the other days, however recent.
 
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +128,55 @@ def test_a_run_with_nothing_new_rewrites_nothing(warehouse):
     dbt('run', '--select', '+fct_traces', env_extra=env, check=True)
     for table, (column, _) in MARKED.items():
         assert _rows(env, f'select countIf({column} != {MARK!r}) as n from {table}')[0]['n'] == 0, table
+
+
+LEAF_TEST = 'assert_trace_tokens_equal_leaf_usage_span_sums'
+
+
+def _log_request(trace_id, time_ns):
+    record = {'timeUnixNano': str(time_ns), 'traceId': trace_id, 'severityText': 'INFO',
+              'body': {'stringValue': 'feedback received'}}
+    return json.dumps({'resourceLogs': [{
+        'resource': {'attributes': [{'key': 'service.name', 'value': {'stringValue': 'late-comer'}}]},
+        'scopeLogs': [{'scope': {'name': 'app'}, 'logRecords': [record]}]}]})
+
+
+def _leaf_test_failures(env, *args):
+    """Run the whole-trace token test by `dbt build`/`dbt test` args: exit code, status and the
+    trace ids it flagged (its compiled query run again: this invocation's records stay)."""
+    proc = dbt(*args, env_extra=env)
+    results = json.loads(Path(env['DBT_TARGET_PATH'], 'run_results.json').read_text())['results']
+    [result] = [r for r in results if r['unique_id'].endswith(LEAF_TEST)]
+    rows = _rows(env, f"select distinct trace_id as t from ({result['compiled_code']}) as failures")
+    return proc.returncode, result['status'], {r['t'] for r in rows}
+
+
+def test_the_leaf_token_test_checks_what_a_scheduled_build_recomputed(warehouse):
+    """A scheduled `dbt build` checks the traces it recomputed (not all history); `dbt test` checks all."""
+    env, tmp = warehouse
+    newest = f'2026-11-{20 + DAYS - 1}'
+    # Traces with one usage span (no umbrella) and no span on the newest day.
+    candidates = (
+        "select trace_id as t from llm_intermediate.int_spans_deduplicated "
+        "where trace_id not in (select trace_id from llm.fct_llm_calls where usage_source = 'log') "
+        f"group by trace_id having countIf(input_tokens is not null) = 1 and max(span_date) < '{newest}' "
+        "order by t limit 2")
+    recomputed, untouched = [r['t'] for r in _rows(env, candidates)]
+    # Wrong numbers the models did not make: an intermediate span row of one trace (the next
+    # build recomputes that trace from it) and the mart row of another (nothing recomputes it).
+    llmwh('sql', '--write', 'alter table llm_intermediate.int_spans_deduplicated update '
+          f"input_tokens = input_tokens + 1 where trace_id = '{recomputed}' and input_tokens is not null "
+          'settings mutations_sync = 2', env_extra=env, check=True)
+    llmwh('sql', '--write', 'alter table llm.fct_traces update input_tokens = input_tokens + 1 '
+          f"where trace_id = '{untouched}' settings mutations_sync = 2", env_extra=env, check=True)
+    # A late log of the first trace, on the newest day: its trace is recomputed, its old day is not.
+    path = tmp / 'late_log.jsonl'
+    path.write_text(_log_request(recomputed, _ns(DAYS - 1, 3600)) + '\n')
+    llmwh('load', 'otlp', str(path), env_extra=env, check=True)
+
+    code, status, flagged = _leaf_test_failures(
+        env, 'build', '--select', '+fct_traces', LEAF_TEST, '--exclude-resource-type', 'unit_test')
+    assert (code, status, flagged) == (1, 'fail', {recomputed})
+
+    code, status, flagged = _leaf_test_failures(env, 'test', '--select', LEAF_TEST)
+    assert (code, status, flagged) == (1, 'fail', {recomputed, untouched})

@@ -14,6 +14,13 @@
 -- 3. no trace with an umbrella compared although the spans hold one, so the
 --    test cannot pass because its joins or filters left nothing to compare.
 -- An empty warehouse, or one whose traces have no umbrella, passes.
+--
+-- In an incremental `dbt build` (the scheduled run) only the traces
+-- fct_traces recomputed in this invocation are checked: the others were
+-- checked when they were written. `dbt test`, a first build and
+-- --full-refresh check every trace.
+{%- set scoped = builds_incrementally('fct_traces') %}
+-- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
 with recursive
 
 spans as (
@@ -25,9 +32,30 @@ spans as (
         input_tokens,
         output_tokens
     from {{ ref('stg_otel__spans') }}
+    {% if scoped -%}
+        where trace_id in ({{ touched_traces(consumer='fct_traces') }})
+    {% endif -%}
     -- One delivery per span: collector retries repeat (trace_id, span_id).
     order by trace_id, span_id, started_at
     limit 1 by trace_id, span_id
+
+),
+
+-- Only the ids the walk up needs, so each step of the recursion reads three
+-- narrow columns (ClickHouse evaluates a CTE at every reference).
+span_parents as (
+
+    select
+        trace_id,
+        span_id,
+        -- The parent of the first delivery, as the dedup of spans above.
+        tupleElement(argMin(tuple(parent_span_id), started_at), 1) as first_parent_span_id
+    from {{ ref('stg_otel__spans') }}
+    {% if scoped -%}
+        where trace_id in ({{ touched_traces(consumer='fct_traces') }})
+    {% endif -%}
+    group by trace_id, span_id
+    having first_parent_span_id is not null
 
 ),
 
@@ -38,6 +66,9 @@ traces as (
         input_tokens,
         output_tokens
     from {{ ref('fct_traces') }}
+    {% if scoped -%}
+        where trace_id in ({{ touched_traces(consumer='fct_traces') }})
+    {% endif -%}
 
 ),
 
@@ -47,6 +78,9 @@ calls as (
         trace_id,
         usage_source
     from {{ ref('fct_llm_calls') }}
+    {% if scoped -%}
+        where trace_id in ({{ touched_traces(consumer='fct_traces') }})
+    {% endif -%}
 
 ),
 
@@ -73,16 +107,14 @@ usage_span_ancestors as (
     select
         usage_span_ancestors.trace_id,
         usage_span_ancestors.usage_span_id,
-        spans.parent_span_id as ancestor_span_id,
+        span_parents.first_parent_span_id as ancestor_span_id,
         usage_span_ancestors.generation + 1 as generation
     from usage_span_ancestors
-    inner join spans
+    inner join span_parents
         on
-            usage_span_ancestors.trace_id = spans.trace_id
-            and usage_span_ancestors.ancestor_span_id = spans.span_id
-    where
-        spans.parent_span_id is not null
-        and usage_span_ancestors.generation < 64
+            usage_span_ancestors.trace_id = span_parents.trace_id
+            and usage_span_ancestors.ancestor_span_id = span_parents.span_id
+    where usage_span_ancestors.generation < 64
 
 ),
 
@@ -122,81 +154,74 @@ traces_with_log_usage as (
 
 ),
 
-compared as (
+-- Every expected trace once, with its fact row when it is compared; the
+-- failure kinds come from this one CTE (each reference would evaluate the
+-- recursion again).
+checked as (
 
     select
         expected_per_trace.*,
         traces.input_tokens as fact_input_tokens,
-        traces.output_tokens as fact_output_tokens
+        traces.output_tokens as fact_output_tokens,
+        coalesce(traces.trace_id, '') != ''
+        and expected_per_trace.trace_id not in (
+            select traces_with_log_usage.trace_id
+            from traces_with_log_usage
+        ) as is_compared
     from expected_per_trace
-    inner join traces on expected_per_trace.trace_id = traces.trace_id
-    where expected_per_trace.trace_id not in (
-        select traces_with_log_usage.trace_id
-        from traces_with_log_usage
-    )
+    left join traces on expected_per_trace.trace_id = traces.trace_id
 
 ),
 
-leaf_sum_mismatches as (
+checked_with_coverage as (
 
     select
         *,
-        'fct_traces tokens differ from the sum of the leaf usage spans' as problem
-    from compared
-    where
-        not isNotDistinctFrom(fact_input_tokens, leaf_input_tokens)
-        or not isNotDistinctFrom(fact_output_tokens, leaf_output_tokens)
-
-),
-
-umbrellas_counted as (
-
-    select
-        *,
-        'trace with an umbrella span: fct_traces tokens equal the naive sum of all usage spans' as problem
-    from compared
-    where
-        has_umbrella
-        and isNotDistinctFrom(fact_input_tokens, naive_input_tokens)
-        and isNotDistinctFrom(fact_output_tokens, naive_output_tokens)
-
-),
-
-coverage as (
-
-    select
-        (select countIf(has_umbrella) from expected_per_trace) as umbrella_traces,
-        (select countIf(has_umbrella) from compared) as compared_umbrella_traces
-
-),
-
-nothing_compared as (
-
-    select
-        '' as trace_id,
-        null as leaf_input_tokens,
-        null as leaf_output_tokens,
-        null as naive_input_tokens,
-        null as naive_output_tokens,
-        true as has_umbrella,
-        null as fact_input_tokens,
-        null as fact_output_tokens,
-        concat(
-            toString(umbrella_traces),
-            ' traces have an umbrella span but none was compared with fct_traces'
-        ) as problem
-    from coverage
-    where umbrella_traces > 0 and compared_umbrella_traces = 0
+        countIf(has_umbrella) over () as umbrella_traces,
+        countIf(has_umbrella and is_compared) over () as compared_umbrella_traces,
+        row_number() over () as row_in_check
+    from checked
 
 ),
 
 failures as (
 
-    select * from leaf_sum_mismatches
-    union all
-    select * from umbrellas_counted
-    union all
-    select * from nothing_compared
+    select
+        trace_id,
+        leaf_input_tokens,
+        leaf_output_tokens,
+        naive_input_tokens,
+        naive_output_tokens,
+        has_umbrella,
+        fact_input_tokens,
+        fact_output_tokens,
+        arrayJoin(arrayFilter(problem -> problem != '', [
+            if(
+                is_compared and (
+                    not isNotDistinctFrom(fact_input_tokens, leaf_input_tokens)
+                    or not isNotDistinctFrom(fact_output_tokens, leaf_output_tokens)
+                ),
+                'fct_traces tokens differ from the sum of the leaf usage spans',
+                ''
+            ),
+            if(
+                is_compared and has_umbrella
+                and isNotDistinctFrom(fact_input_tokens, naive_input_tokens)
+                and isNotDistinctFrom(fact_output_tokens, naive_output_tokens),
+                'trace with an umbrella span: fct_traces tokens equal the naive sum of all usage spans',
+                ''
+            ),
+            -- Reported once (on the first row): the joins or filters left nothing to compare.
+            if(
+                row_in_check = 1 and umbrella_traces > 0 and compared_umbrella_traces = 0,
+                concat(
+                    toString(umbrella_traces),
+                    ' traces have an umbrella span but none was compared with fct_traces'
+                ),
+                ''
+            )
+        ])) as problem
+    from checked_with_coverage
 
 )
 
