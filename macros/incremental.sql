@@ -234,3 +234,31 @@
         and ('model.' ~ project_name ~ '.' ~ model_name) in selected_resources
     ) }}
 {%- endmacro %}
+
+
+{#- What fct_data_quality_issues follows: every source whose rows it counts. -#}
+{% macro data_quality_sources() -%}
+    {{ return([
+        'stg_otel__spans', 'stg_otel__logs', 'stg_otel__metrics_histogram', 'int_evaluation_results_extracted',
+    ]) }}
+{%- endmacro %}
+
+
+{#- An insert_overwrite model replaces the day partitions it computed. A table
+    built before the model was incremental is not partitioned by day: one
+    partition holds all of it, and replacing it with a few days would drop
+    the rest. Stop with a one-line instruction instead. -#}
+{% macro require_partitioned_by(column) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set found = run_query(
+            "select partition_key from system.tables where database = '" ~ this.schema
+            ~ "' and name = '" ~ this.identifier ~ "'"
+        ).columns[0].values() -%}
+        {%- if found and found[0] not in [column, '(' ~ column ~ ')'] -%}
+            {{ exceptions.raise_compiler_error(
+                this ~ ' predates its day partitions (partition key: ' ~ (found[0] or 'none')
+                ~ '); rebuild it once: dbt build --full-refresh --select ' ~ this.identifier
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -17,6 +17,7 @@ MARTS = {
     'fct_model_daily': 'call_date, provider, model_family',
     'fct_evaluations': 'evaluation_id',
     'fct_evaluation_daily': 'evaluation_date, model_family, evaluation_name',
+    'fct_data_quality_issues': 'issue_date, source_table, rule_name',
 }
 START = '2026-11-20'
 DAYS = 3

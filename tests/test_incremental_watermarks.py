@@ -180,3 +180,25 @@ def test_the_leaf_token_test_checks_what_a_scheduled_build_recomputed(warehouse)
 
     code, status, flagged = _leaf_test_failures(env, 'test', '--select', LEAF_TEST)
     assert (code, status, flagged) == (1, 'fail', {recomputed, untouched})
+
+
+def test_a_data_quality_table_of_an_earlier_version_asks_for_one_full_refresh(warehouse):
+    """fct_data_quality_issues used to be an unpartitioned table: replacing its one partition with
+    the changed days would drop the rest, so the build stops and names the fix."""
+    env, _ = warehouse
+    dbt('run', '--select', '+fct_data_quality_issues', env_extra=env, check=True)
+    query = 'select issue_date, source_table, rule_name, issue_rows from llm.fct_data_quality_issues order by all'
+    before = _rows(env, query)
+    assert before
+    for statement in ('create table llm.dq_old engine = MergeTree order by (issue_date, source_table, rule_name) '
+                      'as select * from llm.fct_data_quality_issues',
+                      'exchange tables llm.dq_old and llm.fct_data_quality_issues',
+                      'drop table llm.dq_old'):
+        llmwh('sql', '--write', statement, env_extra=env, check=True)
+    proc = dbt('run', '--select', 'fct_data_quality_issues', env_extra=env)
+    assert proc.returncode == 1
+    assert 'predates its day partitions' in proc.stdout
+    assert 'dbt build --full-refresh --select fct_data_quality_issues' in proc.stdout
+    assert _rows(env, query) == before
+    dbt('run', '--full-refresh', '--select', 'fct_data_quality_issues', env_extra=env, check=True)
+    assert _rows(env, query) == before
