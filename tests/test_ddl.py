@@ -263,6 +263,28 @@ def test_older_servers_get_bloom_filter_log_indexes():
     assert "INDEX idx_lower_body lower(Body) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8" in sql
 
 
+def test_init_warns_about_a_table_created_without_a_setting_until_altered(wh):
+    """An otel_traces from before inline String lengths is kept as it is, with a
+    warning, until the README's upgrade ALTER gives it the setting."""
+    db = 't_otel_upgrade'
+    old = render(DdlOptions(database=db, retention={}, server_version=(25, 10)))
+    for st in old:
+        if st.source in ('000_database.sql', '020_otel_traces.sql'):
+            wh.command(st.sql)
+
+    def warnings():
+        said = []
+        status = apply_ddl(wh, DdlOptions(database=db, retention={}), echo=lambda m, err=False: said.append(m))
+        assert status['otel_traces'] == 'exists'
+        return said
+
+    said = warnings()
+    assert [w for w in said if 'otel_traces was created without string_serialization_version' in w], said
+    assert not [w for w in said if 'otel_logs' in w], said   # created just now, as rendered
+    wh.command(f"alter table {db}.otel_traces modify setting string_serialization_version = 'single_stream'")
+    assert warnings() == []
+
+
 def test_string_lengths_setting_only_for_servers_that_know_it():
     """'single_stream' is a value of 25.11 and later; an older server rejects the CREATE."""
     def spans_and_logs(version):

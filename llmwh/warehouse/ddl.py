@@ -154,6 +154,16 @@ def ttl_days_of(sql: str) -> int:
     return int(m.group(1)) if m else 0
 
 
+_SETTINGS = re.compile(r'\bSETTINGS (.+)$', re.S)
+
+
+def settings_of(sql: str) -> dict:
+    """name -> value of the SETTINGS clause ending a CREATE statement or an engine_full."""
+    m = _SETTINGS.search(sql)
+    pairs = (item.split('=', 1) for item in m.group(1).split(',')) if m else ()
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
 _CREATE = re.compile(r'create (?:materialized view|table) if not exists `[^`]+`\.`([^`]+)`')
 
 
