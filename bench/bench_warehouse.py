@@ -9,6 +9,7 @@ fails. Results go to bench/results/<timestamp>.json (or --out).
     .venv/bin/python bench/bench_warehouse.py                    # 1M spans
     .venv/bin/python bench/bench_warehouse.py --spans 200000     # quick: 5-13 minutes here
     .venv/bin/python bench/bench_warehouse.py --spans 10000000   # the full run
+    .venv/bin/python bench/bench_warehouse.py --spans 200000 --only storage   # step 0 + 4 only
 
 The scheduled-run comparison uses a history of --spans / 10 first, then
 grows the same warehouse to --spans; both runs append the same hour of data
@@ -42,6 +43,8 @@ def parse_args(argv=None):
     parser.add_argument('--out', type=Path, help='JSON results file (default bench/results/<timestamp>.json)')
     parser.add_argument('--workdir', help='warehouse and scratch dir (default: a new temp dir)')
     parser.add_argument('--keep', action='store_true', help='keep the workdir (warehouse) afterwards')
+    parser.add_argument('--only', choices=('storage',),
+                        help='only step 0 and this step (storage: a DDL candidate measured in minutes)')
     args = parser.parse_args(argv)
     if args.spans < 20_000:
         parser.error('--spans must be at least 20000: the first history is a tenth of it and holds the base')
@@ -78,6 +81,17 @@ def measure(ws: Workspace, args, details: dict) -> list:
     return lines
 
 
+def measure_storage(ws: Workspace, args, details: dict) -> list:
+    """Step 0 straight to --spans, then step 4: the storage numbers without the builds."""
+    generated = history.generate_base(ws, history.base_spans_for(args.spans // 10), args.seed)
+    history.load_base(ws, generated)
+    base_spans = history.snapshot(ws)['otel_traces']
+    history.grow(ws, 1.0, args.spans / base_spans)
+    details['storage'] = steps.storage(ws)
+    lines, details['top_columns'] = targets.storage(details['storage'])
+    return lines
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     stamp = time.strftime('%Y%m%dT%H%M%S')
@@ -88,7 +102,7 @@ def main(argv=None) -> int:
     progress(f'benchmark: {args.spans:,} spans, workdir {ws.root}')
     details, lines, error = {}, [], None
     try:
-        lines = measure(ws, args, details)
+        lines = (measure_storage if args.only == 'storage' else measure)(ws, args, details)
     except (StepFailed, subprocess.SubprocessError, OSError, KeyError, ValueError) as ex:
         error = f'{type(ex).__name__}: {ex}'
         print(f'\nbenchmark step failed: {error}', file=sys.stderr)

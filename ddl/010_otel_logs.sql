@@ -1,4 +1,6 @@
-{#- Exporter logs table (Map mode, schema of PR #47720 and later). -#}
+{#- Exporter logs table (Map mode, schema of PR #47720 and later). Storage as
+    otel_traces: String lengths inline (single_stream_strings) and ZSTD(6) on
+    Body and LogAttributes. -#}
 create table if not exists {{ table('otel_logs') }} {{ on_cluster }}
 (
     `Timestamp` DateTime64(9) CODEC(Delta(8), ZSTD(1)),
@@ -10,14 +12,14 @@ create table if not exists {{ table('otel_logs') }} {{ on_cluster }}
     `SeverityText` LowCardinality(String) CODEC(ZSTD(1)),
     `SeverityNumber` UInt8 CODEC(T64, ZSTD(1)),
     `ServiceName` LowCardinality(String) CODEC(ZSTD(1)),
-    `Body` String CODEC(ZSTD(3)),
+    `Body` String CODEC(ZSTD(6)),
     `ResourceSchemaUrl` LowCardinality(String) CODEC(ZSTD(1)),
     `ResourceAttributes` Map(LowCardinality(String), String) CODEC(ZSTD(1)),
     `ScopeSchemaUrl` LowCardinality(String) CODEC(ZSTD(1)),
     `ScopeName` String CODEC(ZSTD(1)),
     `ScopeVersion` LowCardinality(String) CODEC(ZSTD(1)),
     `ScopeAttributes` Map(LowCardinality(String), String) CODEC(ZSTD(1)),
-    `LogAttributes` Map(LowCardinality(String), String) CODEC(ZSTD(3)),
+    `LogAttributes` Map(LowCardinality(String), String) CODEC(ZSTD(6)),
     `EventName` String CODEC(ZSTD(1)),
 {%- for prefix in ['__otel_materialized_', '__hdx_materialized_'] %}
 {%- for key in materialized_keys %}
@@ -48,6 +50,7 @@ ENGINE = {{ engine('MergeTree') }}
 PARTITION BY toDate(Timestamp)
 ORDER BY (toStartOfFiveMinutes(Timestamp), ServiceName, Timestamp)
 {{ ttl('toDateTime(Timestamp)', 'otel_logs') }}
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1
+{%- if single_stream_strings %}, string_serialization_version = 'single_stream'{% endif %};
 
 {{ distributed('otel_logs', 'rand()') }}

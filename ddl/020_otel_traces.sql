@@ -1,5 +1,8 @@
 {#- Exporter traces table: the released column set (v0.161/v0.162) with the
-    Timestamp/Duration codecs and span-name index of PR #50878. -#}
+    Timestamp/Duration codecs and span-name index of PR #50878. Storage
+    (bench step 4): String lengths inline (single_stream_strings, see
+    llmwh/warehouse/ddl.py) and ZSTD(6) on SpanAttributes, the largest
+    column after the random ids. -#}
 create table if not exists {{ table('otel_traces') }} {{ on_cluster }}
 (
     `Timestamp` DateTime64(9) CODEC(Delta(8), ZSTD(1)),
@@ -13,7 +16,7 @@ create table if not exists {{ table('otel_traces') }} {{ on_cluster }}
     `ResourceAttributes` Map(LowCardinality(String), String) CODEC(ZSTD(1)),
     `ScopeName` String CODEC(ZSTD(1)),
     `ScopeVersion` String CODEC(ZSTD(1)),
-    `SpanAttributes` Map(LowCardinality(String), String) CODEC(ZSTD(3)),
+    `SpanAttributes` Map(LowCardinality(String), String) CODEC(ZSTD(6)),
     `Duration` UInt64 CODEC(T64, ZSTD(1)),
     `StatusCode` LowCardinality(String) CODEC(ZSTD(1)),
     `StatusMessage` String CODEC(ZSTD(1)),
@@ -37,7 +40,8 @@ ENGINE = {{ engine('MergeTree') }}
 PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
 {{ ttl('toDateTime(Timestamp)', 'otel_traces') }}
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1
+{%- if single_stream_strings %}, string_serialization_version = 'single_stream'{% endif %};
 
 {# Spans of one trace stay on one shard so trace-level rollups are local. #}
 {{ distributed('otel_traces', 'cityHash64(TraceId)') }}

@@ -89,7 +89,7 @@ def init(database, retention, no_ttl):
 @retention_option
 @no_ttl_option
 @click.option('--server-version', default='26.2', show_default=True,
-              help='ClickHouse version to render for (text indexes from 26.2).')
+              help='ClickHouse version to render for (inline String lengths from 25.11, text indexes from 26.2).')
 def ddl(database, cluster, retention, no_ttl, server_version):
     """Print the raw OTel DDL, e.g. to review it or apply it with clickhouse-client."""
     from llmwh.warehouse.ddl import render

@@ -212,6 +212,27 @@ def test_every_column_is_compressed_with_zstd(wh, otel_db):
     assert 'Delta(8)' in codecs[('otel_logs', 'Timestamp')]
     assert 'T64' in codecs[('otel_traces', 'Duration')]
     assert 'Delta' in codecs[('otel_metrics_histogram', 'Count')]
+    # The large attribute/text columns trade a little insert CPU for size (bench step 4).
+    for table, name in (('otel_traces', 'SpanAttributes'), ('otel_logs', 'LogAttributes'), ('otel_logs', 'Body')):
+        assert 'ZSTD(6)' in codecs[(table, name)], (table, name)
+
+
+def test_spans_and_logs_store_string_lengths_inline(wh, otel_db):
+    """A separate stream of String lengths (the server default since 25.11) costs the
+    repeated attribute values more than the values themselves: otel_traces and
+    otel_logs keep lengths inline, in ids and map values alike."""
+    for table in ('otel_traces', 'otel_logs'):
+        wh.insert(table, [realistic_row(table)], EXPORTER_INSERTS[table], database=otel_db)
+    streams = {(t, c): s for t, c, s in wh.rows(
+        'select table, column, substreams from system.parts_columns where active and database = {d:String} '
+        "and table in ('otel_traces', 'otel_logs', 'otel_traces_trace_id_ts')", {'d': otel_db})}
+    # The lookup table keeps the server default: there, lengths do get a stream of their own.
+    assert 'TraceId.size' in streams[('otel_traces_trace_id_ts', 'TraceId')]
+    for table, column in (('otel_traces', 'TraceId'), ('otel_traces', 'ResourceAttributes'),
+                          ('otel_traces', 'SpanAttributes'), ('otel_logs', 'Body'),
+                          ('otel_logs', 'LogAttributes')):
+        substreams = streams[(table, column)]
+        assert substreams and not [s for s in substreams if s.endswith('.size')], (table, column, substreams)
 
 
 def test_exporter_skip_indexes_exist(wh, otel_db):
@@ -240,6 +261,40 @@ def test_older_servers_get_bloom_filter_log_indexes():
     sql = next(s.sql for s in render(DdlOptions(server_version=(25, 8))) if s.source == '010_otel_logs.sql')
     assert 'TYPE text(' not in sql
     assert "INDEX idx_lower_body lower(Body) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8" in sql
+
+
+def test_init_warns_about_a_table_created_without_a_setting_until_altered(wh):
+    """An otel_traces from before inline String lengths is kept as it is, with a
+    warning, until the README's upgrade ALTER gives it the setting."""
+    db = 't_otel_upgrade'
+    old = render(DdlOptions(database=db, retention={}, server_version=(25, 10)))
+    for st in old:
+        if st.source in ('000_database.sql', '020_otel_traces.sql'):
+            wh.command(st.sql)
+
+    def warnings():
+        said = []
+        status = apply_ddl(wh, DdlOptions(database=db, retention={}), echo=lambda m, err=False: said.append(m))
+        assert status['otel_traces'] == 'exists'
+        return said
+
+    said = warnings()
+    assert [w for w in said if 'otel_traces was created without string_serialization_version' in w], said
+    assert not [w for w in said if 'otel_logs' in w], said   # created just now, as rendered
+    wh.command(f"alter table {db}.otel_traces modify setting string_serialization_version = 'single_stream'")
+    assert warnings() == []
+
+
+def test_string_lengths_setting_only_for_servers_that_know_it():
+    """'single_stream' is a value of 25.11 and later; an older server rejects the CREATE."""
+    def spans_and_logs(version):
+        return [s.sql for s in render(DdlOptions(server_version=version))
+                if s.source in ('010_otel_logs.sql', '020_otel_traces.sql') and s.sql.startswith('create table')]
+
+    for sql in spans_and_logs((25, 10)):
+        assert 'string_serialization_version' not in sql
+    for sql in spans_and_logs((25, 11)):
+        assert sql.endswith("ttl_only_drop_parts = 1, string_serialization_version = 'single_stream'"), sql[-120:]
 
 
 def test_cluster_ddl_parses_and_is_replicated(wh):

@@ -17,6 +17,12 @@ MATERIALIZED_KEYS = (
 )
 # The exporter switches logs indexes to text indexes from this server version.
 TEXT_INDEX_VERSION = (26, 2)
+# From 25.11 MergeTree writes each String's lengths to a stream of their own
+# (`string_serialization_version = 'with_size_stream'`), which costs the
+# repeated map values of otel_traces/otel_logs far more than the strings; the
+# spans and logs tables ask for inline lengths ('single_stream'), a value older
+# servers do not know (and do not need: they store lengths inline anyway).
+SINGLE_STREAM_STRING_VERSION = (25, 11)
 REPLICATED_PATH = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'"
 
 
@@ -90,6 +96,7 @@ def render(options: DdlOptions, ddl_dir: Optional[Path] = None) -> list:
         database_q=db, table=table, object=obj, engine=engine, ttl=ttl, distributed=distributed,
         on_cluster=f'on cluster {quote(cluster)}' if cluster else '',
         text_indexes=tuple(options.server_version) >= TEXT_INDEX_VERSION,
+        single_stream_strings=tuple(options.server_version) >= SINGLE_STREAM_STRING_VERSION,
         materialized_keys=MATERIALIZED_KEYS,
         billing_key=lambda name: ', '.join(billing_keys()[name]),
     )
@@ -145,6 +152,16 @@ def ttl_days_of(sql: str) -> int:
     """Retention in days of a CREATE statement or an engine_full; 0 = no TTL."""
     m = _TTL_DAYS.search(sql)
     return int(m.group(1)) if m else 0
+
+
+_SETTINGS = re.compile(r'\bSETTINGS (.+)$', re.S)
+
+
+def settings_of(sql: str) -> dict:
+    """name -> value of the SETTINGS clause ending a CREATE statement or an engine_full."""
+    m = _SETTINGS.search(sql)
+    pairs = (item.split('=', 1) for item in m.group(1).split(',')) if m else ()
+    return {k.strip(): v.strip() for k, v in pairs}
 
 
 _CREATE = re.compile(r'create (?:materialized view|table) if not exists `[^`]+`\.`([^`]+)`')
