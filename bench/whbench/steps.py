@@ -3,6 +3,7 @@
 import statistics
 from pathlib import Path
 
+from llmwh.run.cycle import BUILD_ARGS
 from llmwh.warehouse.exporter import INSERT_COLUMNS
 
 from whbench import history, queries, replicate
@@ -55,12 +56,16 @@ def dbt_build(ws: Workspace, label: str, *args) -> dict:
 
 
 def full_then_scheduled(ws: Workspace, index: int, hour_units: float, history_units: float) -> dict:
-    """Steps 2/3 at one history size: full build, one more hour of data, incremental build."""
+    """Steps 2/3 at one history size: full build, one more hour of data, incremental build.
+
+    Both builds are the one `llmwh run` makes (BUILD_ARGS: models, seeds and
+    data tests; unit tests check model logic on fixtures, which is CI's job).
+    """
     spans = history.table_counts(ws, replicate.OTEL_DB)['otel_traces']
-    full = dbt_build(ws, f'{spans:,} spans', '--full-refresh')
+    full = dbt_build(ws, f'{spans:,} spans', '--full-refresh', *BUILD_ARGS)
     progress(f'step 3: appending one hour to the {spans:,}-span history')
     appended = history.append_hour(ws, index, hour_units, history_units)
-    incremental = dbt_build(ws, f'scheduled run, {spans:,}-span history')
+    incremental = dbt_build(ws, f'scheduled run, {spans:,}-span history', *BUILD_ARGS)
     return {'history_spans': spans, 'full': full, 'appended': appended, 'incremental': incremental}
 
 
