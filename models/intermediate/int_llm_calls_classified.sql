@@ -61,7 +61,8 @@ parents_by_trace as (
 
     select
         trace_id,
-        mapFromArrays(groupArray(span_id), groupArray(coalesce(parent_span_id, ''))) as parent_of
+        mapFromArrays(groupArray(span_id), groupArray(coalesce(parent_span_id, ''))) as parent_of,
+        count() as span_count
     from spans
     group by trace_id
 
@@ -70,7 +71,9 @@ parents_by_trace as (
 umbrella_spans as (
 
     -- Walk up from every inference span (bounded depth: cycles in bad data
-    -- cannot loop); every span passed on the way is an umbrella.
+    -- cannot loop; a path has no more steps than its trace has spans, which
+    -- ends most walks long before 64); every span passed on the way is an
+    -- umbrella.
     select distinct
         flagged.trace_id as trace_id,
         arrayJoin(
@@ -83,7 +86,7 @@ umbrella_spans as (
                         arrayPushBack(acc.2, parents_by_trace.parent_of[acc.1])
                     )
                 ),
-                range(64),
+                range(least(64, parents_by_trace.span_count)),
                 (flagged.span_id, cast([], 'Array(String)'))
             ), 2)
         ) as span_id
