@@ -113,6 +113,37 @@ def test_generated_telemetry_takes_the_short_way(generated):
         assert read(point) is not None or point.get('exemplars'), point
 
 
+def test_generated_requests_take_the_short_way_whole(generated):
+    # Only data points with exemplars (rare) send their request the long way.
+    for request in generated:
+        signal = mapping.request_signal(request)
+        groups = fast._SHORT_GROUPS[signal](copy.deepcopy(request))
+        assert groups is not None or 'exemplars' in json.dumps(request), request
+        if groups is not None:
+            long_way = fast._GROUPS[signal](fast.read_message(request, fast.REQUESTS[signal], 1, fast.State()))
+            assert exact(groups) == exact(long_way)
+
+
+@pytest.mark.parametrize('items', [
+    ['0', '1', '18446744073709551615'], ['18446744073709551616'], ['-1'], [''], ['1', ''], [' 7'], ['٣'], ['1e3'],
+    ['0001'], ['1234567890123456789'], ['12345678901234567890'], [3, '4'], [True], [None], ['1', None], [],
+    [2**64], [1.0], ['1', '2' * 20],
+])
+def test_bucket_counts_read_all_at_once_as_one_by_one(items):
+    one_by_one = [shortcuts._u64(x) for x in items]
+    assert shortcuts._u64_list(items) == (None if None in one_by_one else one_by_one)
+
+
+@pytest.mark.parametrize('items', [
+    [1.0, 4.5, -0.0], [1e308, 1e308], [float('nan')], [float('inf'), 1.0], [1, 2.5], [2**53 + 1], [True],
+    ['1.5'], [None], [], [5e-324, -1e308],
+])
+def test_bounds_read_all_at_once_as_one_by_one(items):
+    one_by_one = [shortcuts._double(x) for x in items]
+    got = shortcuts._double_list(items)
+    assert exact(got) == exact(None if None in one_by_one else one_by_one)
+
+
 # --------------------------------------------- the other spellings of the same
 
 SNAKE = {key: ''.join('_' + c.lower() if c.isupper() else c for c in key) for key in [

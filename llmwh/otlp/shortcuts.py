@@ -10,6 +10,7 @@ reading. Whatever passes here is a value the long way would read the same.
 """
 
 import binascii
+import math
 from binascii import unhexlify
 from typing import Optional
 
@@ -46,6 +47,7 @@ _NO_FIELDS, _NO_ITEMS = {}, []
 # SpanKind by number or name; True and 1.0 find 1 as protobuf's int() reads them.
 _SPAN_KIND_TEXTS = {**SPAN_KINDS, **{name: SPAN_KINDS[n] for name, n in _SPAN_KIND_NUMBERS.items()}}
 _DOUBLE_TEXT = {}
+_FLOAT = {float}
 
 
 def double_text(x: float) -> str:
@@ -65,9 +67,12 @@ def sorted_map(attrs: dict) -> dict:
     return {k: attrs[k] for k in sorted(attrs)}
 
 
-def _plain(x) -> bool:
+def plain(x) -> bool:
     """A string protobuf takes as it is (no unpaired surrogate)."""
     return type(x) is str and (x.isascii() or not UNPAIRED_SURROGATE.search(x))
+
+
+_plain = plain
 
 
 def scalar_text(key: str, x) -> Optional[str]:
@@ -157,6 +162,11 @@ def _other_text(v):
         return None
     (kind, x), = v.items()
     return scalar_text(kind, x)
+
+
+def any_text(v) -> Optional[str]:
+    """AsString of an AnyValue holding one plain scalar (or a list/kvlist of them), or None."""
+    return _other_text(v) if type(v) is dict else None
 
 
 def attributes(value) -> Optional[dict]:
@@ -405,6 +415,28 @@ def number_point(js) -> Optional[dict]:
     return point
 
 
+def _u64_list(xs: list):
+    """[_u64(x) for x in xs], or None when one is not a uint64. Bucket counts are
+    decimal strings: checked all at once, that is a few C calls per list."""
+    try:
+        joined = ''.join(xs)   # TypeError unless every item is a str
+    except TypeError:
+        joined = None
+    if joined and joined.isdigit() and joined.isascii() and min(map(len, xs)) and max(map(len, xs)) <= 19:
+        return list(map(int, xs))
+    out = [_u64(x) for x in xs]
+    return None if None in out else out
+
+
+def _double_list(xs: list):
+    """[_double(x) for x in xs], or None when one is not a double: finite floats pass as they are."""
+    # A sum of finite doubles is finite unless it overflows (then the item by item way decides).
+    if set(map(type, xs)) == _FLOAT and math.isfinite(sum(xs)):
+        return list(xs)
+    out = [_double(x) for x in xs]
+    return None if None in out else out
+
+
 def _int64(x):
     if type(x) is str:
         digits = x[1:] if x[:1] == '-' else x
@@ -425,14 +457,14 @@ def histogram_point(js) -> Optional[dict]:
     if counts is not None:
         if type(counts) is not list:
             return None
-        point['bucket_counts'] = counts = [_u64(c) for c in counts]
-        if None in counts:
+        point['bucket_counts'] = counts = _u64_list(counts)
+        if counts is None:
             return None
     if bounds is not None:
         if type(bounds) is not list:
             return None
-        point['explicit_bounds'] = bounds = [_double(b) for b in bounds]
-        if None in bounds:
+        point['explicit_bounds'] = bounds = _double_list(bounds)
+        if bounds is None:
             return None
     for key in ('sum', 'min', 'max'):
         if get(key) is not None:
