@@ -571,6 +571,22 @@ _GROUPS = {'traces': trace_groups, 'logs': log_groups, 'metrics': metric_groups}
 _SHORT_GROUPS = {'traces': _short_trace_groups, 'logs': _short_log_groups, 'metrics': _short_metric_groups}
 
 
+def short_groups(obj):
+    """table -> row groups of a request of the plain shape, or None (then json_groups decides).
+
+    Takes a request decoded by orjson too, which reads an integer literal beyond
+    64 bits as a float where json.loads keeps the int: the short way accepts a
+    float only where a double goes (the long way's float() of that int is the same
+    double) and sends the request the long way at any other number it does not expect."""
+    if type(obj) is not dict:
+        return None
+    try:
+        signal = request_signal(obj)
+    except OtlpError:
+        return None
+    return _SHORT_GROUPS[signal](obj)
+
+
 def json_groups(obj) -> Dict[str, List[Group]]:
     """table -> row groups of one decoded OTLP/JSON request; OtlpError when it is not valid OTLP."""
     signal = request_signal(obj)

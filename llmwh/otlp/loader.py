@@ -241,14 +241,15 @@ class OtlpLoader:
         time_column = quote(_time_column(self.columns[table]))
         target = f'{quote(self.database)}.{quote(table)}'
         stage = quote(f'llmwh_stage_{table}')
-        # Temporary: it dies with the session, so a crash leaves nothing to clean up.
-        self.wh.command(f'create temporary table {stage} as {target} '
-                        'engine = MergeTree partition by tuple() order by tuple()')
+        # Temporary: it dies with the session, so a crash leaves nothing to clean up. Memory: it
+        # is read twice and dropped, parts and merges would only cost.
+        self.wh.command(f'create temporary table {stage} engine = Memory as select {columns} from {target} '
+                        'limit 0')
         try:
             self._insert_table(table, spool, into=f'llmwh_stage_{table}')
+            # A row equal to a staged one has one of the staged times: only those rows are hashed.
             present_hashes = (f'select cityHash64({columns}) from {target} '
-                              f'where {time_column} between (select min({time_column}) from {stage}) '
-                              f'and (select max({time_column}) from {stage})')
+                              f'where {time_column} in (select {time_column} from {stage})')
             present = self.wh.rows(f'select countIf(cityHash64({columns}) in ({present_hashes})) '
                                    f'from {stage}')[0][0]
             self.wh.command(f'insert into {target} ({columns}) select {columns} from {stage} '
