@@ -714,7 +714,12 @@ def test_parsing_in_worker_processes_gives_the_same_rows(wh, empty, tmp_path, mo
     monkeypatch.setattr(otlp_loader, 'POOL_MIN_BYTES', 0)
     monkeypatch.setattr(otlp_files, 'CHUNK_BYTES', 1)
     path = write_jsonl(tmp_path / 'all.jsonl', TRACES, LOGS, METRICS, TRACES)
+    started = []
+    start_pool = otlp_loader.OtlpLoader._start_pool
+    monkeypatch.setattr(otlp_loader.OtlpLoader, '_start_pool',
+                        lambda self: (start_pool(self), started.append(self.pool is not None)))
     summary, _ = load(wh, path, jobs=2)
+    assert started and all(started)   # the workers did run
     assert summary.rows['otel_traces'] == 6
     assert_rows(stored(wh, 'otel_traces'), [row for row in EXPECTED_TRACES for _ in range(2)])
     assert_rows(stored(wh, 'otel_logs'), EXPECTED_LOGS)

@@ -32,6 +32,7 @@ from typing import Iterator, Optional, Sequence
 
 from llmwh.errors import LlmwhError
 from llmwh.otlp.batches import StreamSpool
+from llmwh.otlp import files as otlp_files
 from llmwh.otlp.files import Bad, chunks, read_units
 from llmwh.otlp.rows import Converted, convert_chunk, worker_ready
 from llmwh.reporting import Echo, quiet
@@ -47,7 +48,11 @@ QUARANTINE_COLUMNS = ('file', 'sha256', 'line', 'error', 'raw', 'loaded_at')
 # Arrow columns are matched by name; EventName is left out when the logs table lacks it.
 INSERT_SETTINGS = {'input_format_skip_unknown_fields': 1}
 INSERT_FORMAT = 'ArrowStream'
-POOL_MIN_BYTES = 8 << 20       # smaller files parse in-process: starting workers costs more
+# A run with less input parses in-process: spawned workers each import the mapping,
+# pyarrow and pandas (about a second of CPU) and send their batches back, more than
+# they save on tens of MB (bench/bench_ingest.py: a 36 MB base loads 2-3x slower with
+# 2 workers on 2 cores than in-process, where the previous file's insert overlaps).
+POOL_MIN_BYTES = 64 << 20
 SPOOL_MEMORY_BYTES = 64 << 20  # spooled rows beyond this go to a temp file
 PROGRESS_SECONDS = 10
 _EPOCH = datetime(1970, 1, 1)
@@ -114,6 +119,7 @@ class OtlpLoader:
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.echo = echo
         self.pool = None
+        self.parallel = False   # parse in worker processes (set per run, from its input size)
         self.inserter = None   # one thread: a file's insert and record, while the next file parses
         self.columns = self._insert_columns()
         self.ttl_days = {name: days for name, days in table_retention_days(wh, database).items()
@@ -159,6 +165,7 @@ class OtlpLoader:
             if not os.path.isfile(p):
                 raise LlmwhError(f'{p} is not a file' if os.path.exists(p) else f'no such file: {p}')
         paths = [str(p) for p in paths]
+        self.parallel = self.jobs > 1 and sum(os.path.getsize(p) for p in paths) >= POOL_MIN_BYTES
         summary = Summary()
         started = time.monotonic()
         inserting = None
@@ -201,7 +208,7 @@ class OtlpLoader:
     def _look_up(self, path: str) -> tuple:
         """(path, sha256, size, note): note says why the file is not loaded (empty, or this
         content was loaded before and --force is off); sha256 is None for an empty file."""
-        if os.path.getsize(path) >= POOL_MIN_BYTES:
+        if self.parallel:
             self._start_pool()   # the workers start up while the content is hashed
         sha256, size = content_sha256(path)
         if not size:
@@ -323,7 +330,7 @@ class OtlpLoader:
     def _convert(self, units, size: int) -> Iterator[Converted]:
         """Converted work units, in file order; in worker processes when the file is big."""
         items = chunks(units)
-        if self.jobs == 1 or size < POOL_MIN_BYTES:
+        if not self.parallel or size < otlp_files.CHUNK_BYTES:   # one work unit: nothing to share out
             for item in items:
                 yield Converted(bad=[item]) if isinstance(item, Bad) else convert_chunk(item)
             return
