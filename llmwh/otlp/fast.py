@@ -305,7 +305,9 @@ def _number(point: dict) -> float:
 
 
 def _exemplars(point: dict) -> tuple:
-    ex = point.get('exemplars', ())
+    ex = point.get('exemplars')
+    if not ex:   # the usual case
+        return [], [], [], [], []
     return ([sorted_map(e.get('filtered_attributes', _EMPTY)) for e in ex],
             [seconds(e.get('time_unix_nano', 0)) for e in ex], [_number(e) for e in ex],
             [_exemplar_id(e.get('span_id'), 8) for e in ex], [_exemplar_id(e.get('trace_id'), 16) for e in ex])

@@ -6,10 +6,10 @@ beyond the mapping and pyarrow (no warehouse, no engine).
 
 import gc
 import json
-
-import orjson
 from collections import Counter
 from dataclasses import dataclass, field
+
+import orjson
 
 from llmwh.otlp.batches import record_batch
 from llmwh.otlp.fast import json_groups, short_groups

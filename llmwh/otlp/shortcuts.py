@@ -72,9 +72,6 @@ def plain(x) -> bool:
     return type(x) is str and (x.isascii() or not UNPAIRED_SURROGATE.search(x))
 
 
-_plain = plain
-
-
 def scalar_text(key: str, x) -> Optional[str]:
     """AsString of a one-key AnyValue holding a plain scalar; None for anything else."""
     t = type(x)
@@ -110,7 +107,7 @@ def _json_scalar(item):
         return None
     (key, x), = item.items()
     if key == 'stringValue':
-        return json_string(x) if _plain(x) else None
+        return json_string(x) if plain(x) else None
     if key in ('arrayValue', 'kvlistValue'):
         return None
     return scalar_text(key, x)   # int, double, bool: the same text inside JSON
@@ -150,7 +147,7 @@ def _kvlist_text(kvlist):
         if type(kv) is not dict or len(kv) != 2:
             return None
         key, text = kv.get('key'), _json_scalar(kv.get('value'))
-        if text is None or not _plain(key):
+        if text is None or not plain(key):
             return None
         fields[key] = text
     return '{' + ','.join(json_string(k) + ':' + fields[k] for k in sorted(fields)) + '}'
@@ -255,7 +252,7 @@ def _events(events):
         if type(e) is not dict or not _EVENT_KEYS.issuperset(e):
             return None
         time, name, attrs = _u64(e.get('timeUnixNano', 0)), e.get('name', ''), _map(e.get('attributes'))
-        if time is None or attrs is None or not _plain(name) or not _counts_ok(e, _EVENT_COUNTS):
+        if time is None or attrs is None or not plain(name) or not _counts_ok(e, _EVENT_COUNTS):
             return None
         times.append(signed_ns(time))
         names.append(name)
@@ -276,7 +273,7 @@ def _links(links):
         get = link.get
         trace_id, span_id, state = _hex_id(get('traceId', ''), 16), _hex_id(get('spanId', ''), 8), get('traceState', '')
         attrs = _map(get('attributes'))
-        if (trace_id is None or span_id is None or attrs is None or not _plain(state)
+        if (trace_id is None or span_id is None or attrs is None or not plain(state)
                 or not _counts_ok(link, _LINK_COUNTS)):
             return None
         trace_ids.append(trace_id)
@@ -293,7 +290,7 @@ def _status(status):
     if type(status) is not dict or not _STATUS_KEYS.issuperset(status):
         return None
     code, message = _enum(status.get('code', 0), _STATUS_NUMBERS), status.get('message', '')
-    if code is None or not _plain(message):
+    if code is None or not plain(message):
         return None
     return STATUS_CODES.get(code, ''), message
 
@@ -333,7 +330,7 @@ def span_row(js) -> Optional[tuple]:
     if kind is None:   # another number: pdata's String() of an unknown kind is ''
         kind = _enum(get('kind', 0), _SPAN_KIND_NUMBERS)
         kind = None if kind is None else SPAN_KINDS.get(kind, '')
-    if (ids is None or times is None or kind is None or not _plain(name) or not _plain(state)
+    if (ids is None or times is None or kind is None or not plain(name) or not plain(state)
             or not _SPAN_USUAL.issuperset(js) and not _counts_ok(js, _SPAN_COUNTS)):
         return None
     attrs, status, events, links = _map(get('attributes')), _status(get('status')), get('events'), get('links')
@@ -367,7 +364,7 @@ def log_row(js) -> Optional[tuple]:
     severity, flags, attrs = _enum(get('severityNumber', 0), _SEVERITY_NUMBERS), get('flags', 0), _map(get('attributes'))
     text, event = get('severityText', ''), get('eventName', '')
     if (ids is None or times is None or severity is None or attrs is None or not _u32_ok(flags)
-            or not _u32_ok(get('droppedAttributesCount', 0)) or not _plain(text) or not _plain(event)):
+            or not _u32_ok(get('droppedAttributesCount', 0)) or not plain(text) or not plain(event)):
         return None
     time = times[0] or times[1]
     return (time if time < _I64 else signed_ns(time), *ids, flags & 0xFF, text, severity & 0xFF, None, attrs,
