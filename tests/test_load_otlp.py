@@ -601,6 +601,26 @@ def test_a_bad_line_names_file_and_line_and_loads_nothing_of_the_file(wh, empty,
     assert [r[0] for r in loaded_files(wh)] == [str(good)]
 
 
+@pytest.mark.parametrize('second', ['good', 'bad'])
+def test_a_failed_insert_stops_the_load_before_the_next_file_goes_in(wh, empty, tmp_path, monkeypatch, second):
+    # The next file parses while a file's rows go in: its rows wait for that insert, and the
+    # insert's error (the earlier one) is the one raised, even when the next file is bad itself.
+    first = write_jsonl(tmp_path / 'first.jsonl', LOGS)
+    after = write_jsonl(tmp_path / 'after.jsonl', METRICS)
+    if second == 'bad':
+        after.write_text(after.read_text() + '{"resourceLogs": [\n')
+    insert_table = otlp_loader.OtlpLoader._insert_table
+
+    def failing(self, table, spool, into=None):
+        if table == 'otel_logs':
+            raise LlmwhError('insert into otel_logs failed: disk full')
+        return insert_table(self, table, spool, into)
+    monkeypatch.setattr(otlp_loader.OtlpLoader, '_insert_table', failing)
+    with pytest.raises(LlmwhError, match='disk full'):
+        load(wh, first, after)
+    assert set(counts(wh).values()) == {0} and loaded_files(wh) == []
+
+
 def test_invalid_otlp_in_valid_json_is_a_bad_line_too(wh, empty, tmp_path):
     bad = {'resourceSpans': [{'scopeSpans': [{'spans': [{'traceId': 'not-hex', 'name': 'x'}]}]}]}
     path = write_jsonl(tmp_path / 'bad.jsonl', LOGS, bad)
@@ -694,7 +714,12 @@ def test_parsing_in_worker_processes_gives_the_same_rows(wh, empty, tmp_path, mo
     monkeypatch.setattr(otlp_loader, 'POOL_MIN_BYTES', 0)
     monkeypatch.setattr(otlp_files, 'CHUNK_BYTES', 1)
     path = write_jsonl(tmp_path / 'all.jsonl', TRACES, LOGS, METRICS, TRACES)
+    started = []
+    start_pool = otlp_loader.OtlpLoader._start_pool
+    monkeypatch.setattr(otlp_loader.OtlpLoader, '_start_pool',
+                        lambda self: (start_pool(self), started.append(self.pool is not None)))
     summary, _ = load(wh, path, jobs=2)
+    assert started and all(started)   # the workers did run
     assert summary.rows['otel_traces'] == 6
     assert_rows(stored(wh, 'otel_traces'), [row for row in EXPECTED_TRACES for _ in range(2)])
     assert_rows(stored(wh, 'otel_logs'), EXPECTED_LOGS)

@@ -10,6 +10,7 @@ types and map key order included, and on which requests are rejected.
 
 import copy
 import json
+import math
 import random
 
 import pytest
@@ -17,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llmwh.generate import GenerateOptions, generate
-from llmwh.otlp import fast, mapping, shortcuts
+from llmwh.otlp import fast, mapping, rows, shortcuts
 from llmwh.otlp.mapping import OtlpError
 from llmwh.warehouse.exporter import INSERT_COLUMNS
 from test_load_otlp import LOGS, METRICS, TRACES
@@ -111,6 +112,37 @@ def test_generated_telemetry_takes_the_short_way(generated):
     for kind, point in points:
         read = shortcuts.histogram_point if kind == 'histogram' else shortcuts.number_point
         assert read(point) is not None or point.get('exemplars'), point
+
+
+def test_generated_requests_take_the_short_way_whole(generated):
+    # Only data points with exemplars (rare) send their request the long way.
+    for request in generated:
+        signal = mapping.request_signal(request)
+        groups = fast._SHORT_GROUPS[signal](copy.deepcopy(request))
+        assert groups is not None or 'exemplars' in json.dumps(request), request
+        if groups is not None:
+            long_way = fast._GROUPS[signal](fast.read_message(request, fast.REQUESTS[signal], 1, fast.State()))
+            assert exact(groups) == exact(long_way)
+
+
+@pytest.mark.parametrize('items', [
+    ['0', '1', '18446744073709551615'], ['18446744073709551616'], ['-1'], [''], ['1', ''], [' 7'], ['٣'], ['1e3'],
+    ['0001'], ['1234567890123456789'], ['12345678901234567890'], [3, '4'], [True], [None], ['1', None], [],
+    [2**64], [1.0], ['1', '2' * 20],
+])
+def test_bucket_counts_read_all_at_once_as_one_by_one(items):
+    one_by_one = [shortcuts._u64(x) for x in items]
+    assert shortcuts._u64_list(items) == (None if None in one_by_one else one_by_one)
+
+
+@pytest.mark.parametrize('items', [
+    [1.0, 4.5, -0.0], [1e308, 1e308], [float('nan')], [float('inf'), 1.0], [1, 2.5], [2**53 + 1], [True],
+    ['1.5'], [None], [], [5e-324, -1e308],
+])
+def test_bounds_read_all_at_once_as_one_by_one(items):
+    one_by_one = [shortcuts._double(x) for x in items]
+    got = shortcuts._double_list(items)
+    assert exact(got) == exact(None if None in one_by_one else one_by_one)
 
 
 # --------------------------------------------- the other spellings of the same
@@ -382,3 +414,88 @@ def test_an_unknown_enum_name_is_ignored_only_after_an_unknown_field():
     assert assert_same(after)[0] == 'rows'
     assert fast.json_rows(after)['otel_traces'][0]['SpanKind'] == 'Unspecified'
     assert assert_same(before)[0] == 'rejected'
+
+
+# ------------------------------------------- decoding with orjson (llmwh.otlp.rows)
+
+def decoded_outcome(text):
+    """What the loader makes of one request line: rows of every table, or its bad-line error."""
+    out = rows.Converted()
+    tables = rows._groups([(1, text)], out)
+    if out.bad:
+        return 'rejected', out.bad[0].error
+    return 'rows', exact({table: fast.group_rows(table, groups) for table, groups in tables.items()})
+
+
+def json_outcome(text):
+    """The same through json.loads and the reference mapping (what the loader must match)."""
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError):
+        return 'rejected', 'invalid JSON'
+    return reference(obj)
+
+
+def _span_line(attributes, extra=''):
+    return ('{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"s"}}]},'
+            '"scopeSpans":[{"scope":{"name":"n"},"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",'
+            '"spanId":"eee19b7ec3c1b173","name":"x","kind":3,"startTimeUnixNano":"1","endTimeUnixNano":"2",'
+            f'"attributes":[{attributes}]{extra}}}]}}]}}]}}')
+
+
+HOSTILE = [
+    '{"key":"q","value":{"stringValue":"say \\"hi\\" \\\\ back\\\\slash\\n new\\r\\tline \\u0000 nul"}}',
+    '{"key":"s","value":{"stringValue":"lone \\ud800 surrogate"}}',
+    '{"key":"s","value":{"stringValue":"pair \\ud83d\\ude00 and \\u00e9 é \\u2028"}}',
+    '{"key":"i","value":{"intValue":18446744073709551616}}',
+    '{"key":"i","value":{"intValue":-9223372036854775809}}',
+    '{"key":"i","value":{"intValue":9223372036854775807}}',
+    '{"key":"i","value":{"intValue":"123456789012345678901234567890"}}',
+    '{"key":"d","value":{"doubleValue":123456789012345678901234567890}}',
+    '{"key":"d","value":{"doubleValue":-9223372036854775809}}',
+    '{"key":"d","value":{"doubleValue":NaN}}', '{"key":"d","value":{"doubleValue":Infinity}}',
+    '{"key":"d","value":{"doubleValue":-Infinity}}', '{"key":"d","value":{"doubleValue":"NaN"}}',
+    '{"key":"d","value":{"doubleValue":1e400}}', '{"key":"d","value":{"doubleValue":5e-324}}',
+    '{"key":"d","value":{"doubleValue":-0.0}}', '{"key":"d","value":{"doubleValue":0.1e1}}',
+    '{"key":"a","value":{"arrayValue":{"values":[{"intValue":18446744073709551616},{"doubleValue":1e308}]}}}',
+    '{"key":"k","value":{"kvlistValue":{"values":[{"key":"\\"","value":{"stringValue":"\\\\"}}]}}}',
+    '{"key":"dup","value":{"stringValue":"a"},"key":"later"}',
+]
+
+
+@pytest.mark.parametrize('text', [_span_line(a) for a in HOSTILE] + [
+    _span_line('', ',"droppedAttributesCount":18446744073709551616'),
+    _span_line('', ',"flags":-9223372036854775809'),
+    _span_line('', ',"startTimeUnixNano":18446744073709551616'),
+    _span_line('', ',"kind":9223372036854775808'),
+    '{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"m","histogram":{"dataPoints":[{"count":'
+    '18446744073709551616,"sum":18446744073709551616,"bucketCounts":[1,"2"],"explicitBounds":[1e308,1e308]}]}}]}]}]}',
+    '{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"m","sum":{"aggregationTemporality":'
+    '-9223372036854775809,"dataPoints":[{"asDouble":-9223372036854775809,"timeUnixNano":"5"}]}}]}]}]}',
+    '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"\\ud800"},"timeUnixNano":"1"}]}]}]}',
+    '{"resourceSpans": 18446744073709551616}', '18446744073709551616', '-9223372036854775809', '[]', 'null',
+    '{"resourceSpans":[]} x', '{"resourceSpans":[],}', '\ufeff{"resourceSpans":[]}',
+])
+def test_hostile_lines_load_as_the_reference_reads_them(text):
+    assert decoded_outcome(text)[0] == json_outcome(text)[0]
+    if json_outcome(text)[0] == 'rows':
+        assert decoded_outcome(text) == json_outcome(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.floats(allow_nan=False, allow_infinity=False).map(repr),
+                 st.integers(-2**80, 2**80).map(str),
+                 st.builds(lambda m, e: f'{m}e{e}', st.integers(-10**20, 10**20), st.integers(-330, 310))))
+def test_orjson_reads_a_double_as_the_long_way_does(literal):
+    # The short way takes orjson's float where the long way takes float() of json.loads's value.
+    try:
+        want = float(json.loads(literal))
+    except OverflowError:
+        return
+    text = _span_line('{"key":"d","value":{"doubleValue":%s}}' % literal)
+    want_kind, want_rows = json_outcome(text)
+    assert decoded_outcome(text)[0] == want_kind
+    if want_kind == 'rows':
+        assert decoded_outcome(text)[1] == want_rows
+    if math.isfinite(want):   # a finite double is a valid value
+        assert decoded_outcome(text)[0] == 'rows'

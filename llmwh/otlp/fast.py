@@ -305,7 +305,9 @@ def _number(point: dict) -> float:
 
 
 def _exemplars(point: dict) -> tuple:
-    ex = point.get('exemplars', ())
+    ex = point.get('exemplars')
+    if not ex:   # the usual case
+        return [], [], [], [], []
     return ([sorted_map(e.get('filtered_attributes', _EMPTY)) for e in ex],
             [seconds(e.get('time_unix_nano', 0)) for e in ex], [_number(e) for e in ex],
             [_exemplar_id(e.get('span_id'), 8) for e in ex], [_exemplar_id(e.get('trace_id'), 16) for e in ex])
@@ -365,14 +367,234 @@ def metric_groups(req: dict) -> Dict[str, List[Group]]:
     return {table: groups for table, groups in tables.items() if groups}
 
 
+# ------------------------------------------------- whole requests, the short way
+#
+# A request of the plain shape (camelCase keys only, every piece taking its short
+# way) is read without the descriptor tables; anything else returns None and the
+# whole request takes the long way, which reads it from the start (the short way
+# never raises and keeps no state). Most of a request is its containers, so this
+# saves the per-message walk of read_message.
+
+_RESOURCE_KEYS = frozenset(['attributes', 'droppedAttributesCount'])
+_SCOPE_KEYS = frozenset(['name', 'version', 'attributes', 'droppedAttributesCount'])
+_RESOURCE_SPANS_KEYS = frozenset(['resource', 'scopeSpans', 'schemaUrl'])
+_SCOPE_SPANS_KEYS = frozenset(['scope', 'spans', 'schemaUrl'])
+_RESOURCE_LOGS_KEYS = frozenset(['resource', 'scopeLogs', 'schemaUrl'])
+_SCOPE_LOGS_KEYS = frozenset(['scope', 'logRecords', 'schemaUrl'])
+_RESOURCE_METRICS_KEYS = frozenset(['resource', 'scopeMetrics', 'schemaUrl'])
+_SCOPE_METRICS_KEYS = frozenset(['scope', 'metrics', 'schemaUrl'])
+_METRIC_KEYS = frozenset(['name', 'description', 'unit'])
+_SHORT_DATA = {   # metric kind -> (keys its data may have, point reader)
+    'gauge': (frozenset(['dataPoints']), short.number_point),
+    'sum': (frozenset(['dataPoints', 'aggregationTemporality', 'isMonotonic']), short.number_point),
+    'histogram': (frozenset(['dataPoints', 'aggregationTemporality']), short.histogram_point),
+}
+_NOT_PLAIN = object()
+
+
+def _short_text(x):
+    """A plain string field ('' when absent or null), else _NOT_PLAIN."""
+    if x is None:
+        return ''
+    return x if short.plain(x) else _NOT_PLAIN
+
+
+def _short_count(x):
+    """A uint32 count field (0 when absent or null), else _NOT_PLAIN."""
+    if x is None:
+        return 0
+    return x if type(x) is int and 0 <= x < 1 << 32 else _NOT_PLAIN
+
+
+def _short_list(holder: dict, key: str):
+    """A repeated field's items (() when absent or null), or None when it is not a list."""
+    items = holder.get(key)
+    if items is None:
+        return ()
+    return items if type(items) is list else None
+
+
+def _short_resource(holder: dict):
+    """(sorted attributes, service.name) of a plain resource, or None."""
+    resource = holder.get('resource')
+    if resource is None:
+        return {}, ''
+    if (type(resource) is not dict or not _RESOURCE_KEYS.issuperset(resource)
+            or _short_count(resource.get('droppedAttributesCount')) is _NOT_PLAIN):
+        return None
+    listed = resource.get('attributes')
+    if listed is None:
+        return {}, ''
+    attrs = short.attributes(listed)
+    # A repeated key: the map keeps the last, service.name is the first (the long way sorts that out).
+    if attrs is None or len(attrs) != len(listed):
+        return None
+    return sorted_map(attrs), attrs.get('service.name', '')
+
+
+def _short_scope(holder: dict):
+    """(name, version, sorted attributes, dropped attributes count) of a plain scope, or None."""
+    scope = holder.get('scope')
+    if scope is None:
+        return '', '', {}, 0
+    if type(scope) is not dict or not _SCOPE_KEYS.issuperset(scope):
+        return None
+    name, version = _short_text(scope.get('name')), _short_text(scope.get('version'))
+    dropped, listed = _short_count(scope.get('droppedAttributesCount')), scope.get('attributes')
+    attrs = {} if listed is None else short.attributes(listed)
+    if attrs is None or _NOT_PLAIN in (name, version, dropped):
+        return None
+    return name, version, sorted_map(attrs), dropped
+
+
+def _short_containers(req: dict, signal_key: str, outer_keys, inner_key: str, inner_keys, items_key: str):
+    """(resource, resource schema url, scope, scope schema url, items) of each scope of a plain
+    request, or None."""
+    if len(req) != 1 or signal_key not in req:   # a proto_name spelling takes the long way
+        return None
+    outers = _short_list(req, signal_key)
+    out = []
+    for outer in outers or ():
+        if type(outer) is not dict or not outer_keys.issuperset(outer):
+            return None
+        resource, url, inners = _short_resource(outer), _short_text(outer.get('schemaUrl')), \
+            _short_list(outer, inner_key)
+        if resource is None or url is _NOT_PLAIN or inners is None:
+            return None
+        for inner in inners:
+            if type(inner) is not dict or not inner_keys.issuperset(inner):
+                return None
+            scope, scope_url, items = _short_scope(inner), _short_text(inner.get('schemaUrl')), \
+                _short_list(inner, items_key)
+            if scope is None or scope_url is _NOT_PLAIN or items is None:
+                return None
+            out.append((resource, url, scope, scope_url, items))
+    return None if outers is None else out
+
+
+def _short_trace_groups(req: dict):
+    scopes = _short_containers(req, 'resourceSpans', _RESOURCE_SPANS_KEYS, 'scopeSpans', _SCOPE_SPANS_KEYS,
+                               'spans')
+    if scopes is None:
+        return None
+    groups = []
+    for (attrs, service), _, (name, version, _, _), _, spans in scopes:
+        rows = [short.span_row(span) for span in spans]
+        if None in rows:
+            return None
+        if rows:
+            groups.append(((service, attrs, name, version), rows))
+    return {'otel_traces': groups} if groups else {}
+
+
+_BODY_DEPTH = 5   # request, resourceLogs, scopeLogs, logRecords, body
+
+
+def _short_body(body):
+    """AsString of a log body, or None when reading it fails. Structured bodies (GenAI
+    events) are read as read_log_record reads them; an error takes the long way for its path."""
+    if body is None:
+        return ''
+    text = short.any_text(body)
+    if text is not None:
+        return text
+    try:
+        return as_string(read_any(body, _ANY_VALUE, _BODY_DEPTH, State()))
+    except ReadError:
+        return None
+
+
+def _short_log_groups(req: dict):
+    scopes = _short_containers(req, 'resourceLogs', _RESOURCE_LOGS_KEYS, 'scopeLogs', _SCOPE_LOGS_KEYS,
+                               'logRecords')
+    if scopes is None:
+        return None
+    groups = []
+    for (attrs, service), url, (name, version, scope_attrs, _), scope_url, records in scopes:
+        rows = []
+        for record in records:
+            row = short.log_row(record)
+            body = None if row is None else _short_body(record.get('body'))
+            if body is None:
+                return None
+            rows.append((*row[:6], body, *row[7:]))
+        if rows:
+            groups.append(((service, url, attrs, scope_url, name, version, scope_attrs), rows))
+    return {'otel_logs': groups} if groups else {}
+
+
+def _short_metric(metric):
+    """(kind, data as proto fields, points as proto fields) of a plain metric, or None."""
+    if type(metric) is not dict:
+        return None
+    kinds = [key for key in metric if key not in _METRIC_KEYS]
+    if len(kinds) != 1 or kinds[0] not in _SHORT_DATA:
+        return None
+    kind = kinds[0]
+    data, (data_keys, read_point) = metric[kind], _SHORT_DATA[kind]
+    if type(data) is not dict or not data_keys.issuperset(data):
+        return None
+    temporality, monotonic = data.get('aggregationTemporality', 0), data.get('isMonotonic', False)
+    points = _short_list(data, 'dataPoints')
+    if type(temporality) is not int or not -(1 << 31) <= temporality < 1 << 31 or type(monotonic) is not bool \
+            or points is None:
+        return None
+    points = [read_point(p) for p in points]
+    if None in points:
+        return None
+    return kind, {'aggregation_temporality': temporality, 'is_monotonic': monotonic}, points
+
+
+def _short_metric_groups(req: dict):
+    scopes = _short_containers(req, 'resourceMetrics', _RESOURCE_METRICS_KEYS, 'scopeMetrics',
+                               _SCOPE_METRICS_KEYS, 'metrics')
+    if scopes is None:
+        return None
+    tables = {}
+    for (attrs, service), url, (name, version, scope_attrs, dropped), scope_url, metrics in scopes:
+        scope_head = (attrs, url, name, version, scope_attrs, dropped, scope_url, service)
+        for metric in metrics:
+            read = _short_metric(metric)
+            if read is None:
+                return None
+            texts = [_short_text(metric.get(key)) for key in ('name', 'description', 'unit')]
+            if _NOT_PLAIN in texts:
+                return None
+            kind, data, points = read
+            groups = tables.setdefault(METRIC_TABLES[kind], [])
+            if points:
+                groups.append((scope_head + tuple(texts), [_point_row(kind, data, p) for p in points]))
+    return {table: groups for table, groups in tables.items() if groups}
+
+
 # ---------------------------------------------------------------- entry
 
 _GROUPS = {'traces': trace_groups, 'logs': log_groups, 'metrics': metric_groups}
+_SHORT_GROUPS = {'traces': _short_trace_groups, 'logs': _short_log_groups, 'metrics': _short_metric_groups}
+
+
+def short_groups(obj):
+    """table -> row groups of a request of the plain shape, or None (then json_groups decides).
+
+    Takes a request decoded by orjson too, which reads an integer literal beyond
+    64 bits as a float where json.loads keeps the int: the short way accepts a
+    float only where a double goes (the long way's float() of that int is the same
+    double) and sends the request the long way at any other number it does not expect."""
+    if type(obj) is not dict:
+        return None
+    try:
+        signal = request_signal(obj)
+    except OtlpError:
+        return None
+    return _SHORT_GROUPS[signal](obj)
 
 
 def json_groups(obj) -> Dict[str, List[Group]]:
     """table -> row groups of one decoded OTLP/JSON request; OtlpError when it is not valid OTLP."""
     signal = request_signal(obj)
+    groups = _SHORT_GROUPS[signal](obj)
+    if groups is not None:
+        return groups
     try:
         req = read_message(obj, REQUESTS[signal], 1, State())
     except ReadError as ex:

@@ -6,7 +6,9 @@ as one Arrow stream per table; insert only after the whole file parsed, so a
 bad line leaves nothing of its file behind unless --skip-bad quarantines it;
 then record the file in llmwh_loaded_files (llmwh.warehouse.loaded_files, the
 record `load usage` keeps too). Big inputs are parsed by worker processes:
-decoding the JSON and mapping it is Python and is the bottleneck.
+decoding the JSON and mapping it is Python and is the bottleneck. A file's
+insert and record run in a background thread while the next file parses (the
+engine releases the GIL); the next file's rows go in only after that.
 
 Crash safety: a load killed after some inserts but before the record leaves
 rows behind, and a file that grew since a partial load shares rows with it.
@@ -23,12 +25,14 @@ import signal
 import tempfile
 import time
 from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterator, Optional, Sequence
 
 from llmwh.errors import LlmwhError
 from llmwh.otlp.batches import StreamSpool
+from llmwh.otlp import files as otlp_files
 from llmwh.otlp.files import Bad, chunks, read_units
 from llmwh.otlp.rows import Converted, convert_chunk, worker_ready
 from llmwh.reporting import Echo, quiet
@@ -44,7 +48,11 @@ QUARANTINE_COLUMNS = ('file', 'sha256', 'line', 'error', 'raw', 'loaded_at')
 # Arrow columns are matched by name; EventName is left out when the logs table lacks it.
 INSERT_SETTINGS = {'input_format_skip_unknown_fields': 1}
 INSERT_FORMAT = 'ArrowStream'
-POOL_MIN_BYTES = 8 << 20       # smaller files parse in-process: starting workers costs more
+# A run with less input parses in-process: spawned workers each import the mapping,
+# pyarrow and pandas (about a second of CPU) and send their batches back, more than
+# they save on tens of MB (bench/bench_ingest.py: a 36 MB base loads 2-3x slower with
+# 2 workers on 2 cores than in-process, where the previous file's insert overlaps).
+POOL_MIN_BYTES = 64 << 20
 SPOOL_MEMORY_BYTES = 64 << 20  # spooled rows beyond this go to a temp file
 PROGRESS_SECONDS = 10
 _EPOCH = datetime(1970, 1, 1)
@@ -111,6 +119,8 @@ class OtlpLoader:
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.echo = echo
         self.pool = None
+        self.parallel = False   # parse in worker processes (set per run, from its input size)
+        self.inserter = None   # one thread: a file's insert and record, while the next file parses
         self.columns = self._insert_columns()
         self.ttl_days = {name: days for name, days in table_retention_days(wh, database).items()
                          if name in INSERT_COLUMNS}
@@ -154,46 +164,83 @@ class OtlpLoader:
         for p in paths:
             if not os.path.isfile(p):
                 raise LlmwhError(f'{p} is not a file' if os.path.exists(p) else f'no such file: {p}')
+        paths = [str(p) for p in paths]
+        self.parallel = self.jobs > 1 and sum(os.path.getsize(p) for p in paths) >= POOL_MIN_BYTES
         summary = Summary()
         started = time.monotonic()
+        inserting = None
         try:
-            for path in paths:
-                self._load_file(str(path), summary)
+            ahead = self._look_up(paths[0]) if paths else None
+            for i in range(len(paths)):
+                path, sha256, size, note = ahead
+                parsed, parse_started = None, time.monotonic()
+                if note is None:
+                    # Parsed while the previous file's rows go in (the engine releases the GIL).
+                    parsed = self._parse_file(path, sha256, size)
+                    self.seen[sha256] = os.path.abspath(path)   # the same content later in this run is skipped
+                self._finish(inserting, summary)
+                inserting = None
+                if note is not None:
+                    self.echo(f'  {note}')
+                    summary.skipped += bool(sha256)
+                # Looked up before this file's insert starts: the lookup would wait for it.
+                ahead = self._look_up(paths[i + 1]) if i + 1 < len(paths) else None
+                if parsed is not None:
+                    inserting = self._start_insert(parsed, time.monotonic() - parse_started)
+            self._finish(inserting, summary)
+            inserting = None
         finally:
-            if self.pool is not None:
-                self.pool.terminate()
-                self.pool = None
+            try:
+                if inserting is not None:
+                    # Something failed while a file's rows went in: that load ends first, and
+                    # its own error, the earlier one, is the one raised.
+                    inserting[0].result()
+            finally:
+                if self.inserter is not None:
+                    self.inserter.shutdown()
+                    self.inserter = None
+                if self.pool is not None:
+                    self.pool.terminate()
+                    self.pool = None
         summary.seconds = time.monotonic() - started
         return summary
 
-    def _load_file(self, path: str, summary: Summary):
-        if os.path.getsize(path) >= POOL_MIN_BYTES:
+    def _look_up(self, path: str) -> tuple:
+        """(path, sha256, size, note): note says why the file is not loaded (empty, or this
+        content was loaded before and --force is off); sha256 is None for an empty file."""
+        if self.parallel:
             self._start_pool()   # the workers start up while the content is hashed
         sha256, size = content_sha256(path)
         if not size:
             # All empty files share one hash; none is "the same file" as another.
-            self.echo(f'  {path}: empty; nothing to load')
-            return
-        if self._skip_loaded(path, sha256):
-            summary.skipped += 1
-            return
-        started = time.monotonic()
-        parsed = self._parse_file(path, sha256, size)
+            return path, None, size, f'{path}: empty; nothing to load'
+        previous = None if self.force else self._previous_load(sha256)
+        return path, sha256, size, skipped_message(path, previous) if previous else None
+
+    def _start_insert(self, parsed: ParsedFile, parse_seconds: float) -> tuple:
+        """Insert and record a parsed file in the background; (future, parsed, seconds parsing)."""
+        if self.inserter is None:
+            self.inserter = ThreadPoolExecutor(max_workers=1, thread_name_prefix='llmwh-insert')
         loaded_at = datetime.now(timezone.utc)
+        future = self.inserter.submit(self._insert_and_record, parsed, loaded_at)
+        return future, parsed, parse_seconds
+
+    def _insert_and_record(self, parsed: ParsedFile, loaded_at: datetime) -> float:
+        started = time.monotonic()
         self._insert_rows(parsed)
         self._record_file(parsed, loaded_at)
-        self._report_file(parsed, time.monotonic() - started)
+        return time.monotonic() - started
+
+    def _finish(self, inserting: Optional[tuple], summary: Summary):
+        """Wait for a file's insert and record (raising its error), then report it."""
+        if inserting is None:
+            return
+        future, parsed, parse_seconds = inserting
+        insert_seconds = future.result()
+        self._report_file(parsed, parse_seconds + insert_seconds)
         summary.loaded += 1
         summary.rows.update(parsed.counts)
         summary.bad_lines += len(parsed.bad)
-
-    def _skip_loaded(self, path: str, sha256: str) -> bool:
-        """True (and says so) when this content was loaded before and --force is off."""
-        previous = None if self.force else self._previous_load(sha256)
-        if not previous:
-            return False
-        self.echo(f'  {skipped_message(path, previous)}')
-        return True
 
     def _parse_file(self, path: str, sha256: str, size: int) -> ParsedFile:
         """Every row of the file, spooled; a bad line stops here unless --skip-bad."""
@@ -222,6 +269,7 @@ class OtlpLoader:
                 present = self._insert_new_rows(table, spool)
                 if present:
                     total = parsed.counts[table]
+                    # Said at once (from the insert thread): a crash right after must not lose it.
                     self.echo(f'  warning: {parsed.path}: {present:,} of {total:,} {table} rows were already '
                               'in the warehouse (an interrupted or overlapping earlier load); '
                               f'loaded the other {total - present:,}', err=True)
@@ -241,14 +289,15 @@ class OtlpLoader:
         time_column = quote(_time_column(self.columns[table]))
         target = f'{quote(self.database)}.{quote(table)}'
         stage = quote(f'llmwh_stage_{table}')
-        # Temporary: it dies with the session, so a crash leaves nothing to clean up.
-        self.wh.command(f'create temporary table {stage} as {target} '
-                        'engine = MergeTree partition by tuple() order by tuple()')
+        # Temporary: it dies with the session, so a crash leaves nothing to clean up. Memory: it
+        # is read twice and dropped, parts and merges would only cost.
+        self.wh.command(f'create temporary table {stage} engine = Memory as select {columns} from {target} '
+                        'limit 0')
         try:
             self._insert_table(table, spool, into=f'llmwh_stage_{table}')
+            # A row equal to a staged one has one of the staged times: only those rows are hashed.
             present_hashes = (f'select cityHash64({columns}) from {target} '
-                              f'where {time_column} between (select min({time_column}) from {stage}) '
-                              f'and (select max({time_column}) from {stage})')
+                              f'where {time_column} in (select {time_column} from {stage})')
             present = self.wh.rows(f'select countIf(cityHash64({columns}) in ({present_hashes})) '
                                    f'from {stage}')[0][0]
             self.wh.command(f'insert into {target} ({columns}) select {columns} from {stage} '
@@ -281,7 +330,7 @@ class OtlpLoader:
     def _convert(self, units, size: int) -> Iterator[Converted]:
         """Converted work units, in file order; in worker processes when the file is big."""
         items = chunks(units)
-        if self.jobs == 1 or size < POOL_MIN_BYTES:
+        if not self.parallel or size < otlp_files.CHUNK_BYTES:   # one work unit: nothing to share out
             for item in items:
                 yield Converted(bad=[item]) if isinstance(item, Bad) else convert_chunk(item)
             return

@@ -9,8 +9,10 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
+import orjson
+
 from llmwh.otlp.batches import record_batch
-from llmwh.otlp.fast import json_groups
+from llmwh.otlp.fast import json_groups, short_groups
 from llmwh.otlp.files import Bad
 from llmwh.otlp.mapping import OtlpError
 
@@ -30,6 +32,11 @@ def _groups(units: list, out: Converted) -> dict:
     tables = {}
     for lineno, text in units:
         out.lines += 1
+        groups = _short_decoded(text)
+        if groups is not None:
+            for table, table_groups in groups.items():
+                tables.setdefault(table, []).extend(table_groups)
+            continue
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as ex:
@@ -47,6 +54,17 @@ def _groups(units: list, out: Converted) -> dict:
         for table, table_groups in groups.items():
             tables.setdefault(table, []).extend(table_groups)
     return tables
+
+
+def _short_decoded(text: str):
+    """Groups of a request orjson decodes and the short way reads, else None (then the
+    request is decoded again with json.loads and read as before: error messages, NaN
+    and the long way's exact integers all come from there)."""
+    try:
+        obj = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return short_groups(obj)
 
 
 def convert_chunk(units: list) -> Converted:

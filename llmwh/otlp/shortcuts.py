@@ -10,6 +10,7 @@ reading. Whatever passes here is a value the long way would read the same.
 """
 
 import binascii
+import math
 from binascii import unhexlify
 from typing import Optional
 
@@ -46,6 +47,7 @@ _NO_FIELDS, _NO_ITEMS = {}, []
 # SpanKind by number or name; True and 1.0 find 1 as protobuf's int() reads them.
 _SPAN_KIND_TEXTS = {**SPAN_KINDS, **{name: SPAN_KINDS[n] for name, n in _SPAN_KIND_NUMBERS.items()}}
 _DOUBLE_TEXT = {}
+_FLOAT = {float}
 
 
 def double_text(x: float) -> str:
@@ -65,7 +67,7 @@ def sorted_map(attrs: dict) -> dict:
     return {k: attrs[k] for k in sorted(attrs)}
 
 
-def _plain(x) -> bool:
+def plain(x) -> bool:
     """A string protobuf takes as it is (no unpaired surrogate)."""
     return type(x) is str and (x.isascii() or not UNPAIRED_SURROGATE.search(x))
 
@@ -105,7 +107,7 @@ def _json_scalar(item):
         return None
     (key, x), = item.items()
     if key == 'stringValue':
-        return json_string(x) if _plain(x) else None
+        return json_string(x) if plain(x) else None
     if key in ('arrayValue', 'kvlistValue'):
         return None
     return scalar_text(key, x)   # int, double, bool: the same text inside JSON
@@ -145,7 +147,7 @@ def _kvlist_text(kvlist):
         if type(kv) is not dict or len(kv) != 2:
             return None
         key, text = kv.get('key'), _json_scalar(kv.get('value'))
-        if text is None or not _plain(key):
+        if text is None or not plain(key):
             return None
         fields[key] = text
     return '{' + ','.join(json_string(k) + ':' + fields[k] for k in sorted(fields)) + '}'
@@ -157,6 +159,11 @@ def _other_text(v):
         return None
     (kind, x), = v.items()
     return scalar_text(kind, x)
+
+
+def any_text(v) -> Optional[str]:
+    """AsString of an AnyValue holding one plain scalar (or a list/kvlist of them), or None."""
+    return _other_text(v) if type(v) is dict else None
 
 
 def attributes(value) -> Optional[dict]:
@@ -245,7 +252,7 @@ def _events(events):
         if type(e) is not dict or not _EVENT_KEYS.issuperset(e):
             return None
         time, name, attrs = _u64(e.get('timeUnixNano', 0)), e.get('name', ''), _map(e.get('attributes'))
-        if time is None or attrs is None or not _plain(name) or not _counts_ok(e, _EVENT_COUNTS):
+        if time is None or attrs is None or not plain(name) or not _counts_ok(e, _EVENT_COUNTS):
             return None
         times.append(signed_ns(time))
         names.append(name)
@@ -266,7 +273,7 @@ def _links(links):
         get = link.get
         trace_id, span_id, state = _hex_id(get('traceId', ''), 16), _hex_id(get('spanId', ''), 8), get('traceState', '')
         attrs = _map(get('attributes'))
-        if (trace_id is None or span_id is None or attrs is None or not _plain(state)
+        if (trace_id is None or span_id is None or attrs is None or not plain(state)
                 or not _counts_ok(link, _LINK_COUNTS)):
             return None
         trace_ids.append(trace_id)
@@ -283,7 +290,7 @@ def _status(status):
     if type(status) is not dict or not _STATUS_KEYS.issuperset(status):
         return None
     code, message = _enum(status.get('code', 0), _STATUS_NUMBERS), status.get('message', '')
-    if code is None or not _plain(message):
+    if code is None or not plain(message):
         return None
     return STATUS_CODES.get(code, ''), message
 
@@ -323,7 +330,7 @@ def span_row(js) -> Optional[tuple]:
     if kind is None:   # another number: pdata's String() of an unknown kind is ''
         kind = _enum(get('kind', 0), _SPAN_KIND_NUMBERS)
         kind = None if kind is None else SPAN_KINDS.get(kind, '')
-    if (ids is None or times is None or kind is None or not _plain(name) or not _plain(state)
+    if (ids is None or times is None or kind is None or not plain(name) or not plain(state)
             or not _SPAN_USUAL.issuperset(js) and not _counts_ok(js, _SPAN_COUNTS)):
         return None
     attrs, status, events, links = _map(get('attributes')), _status(get('status')), get('events'), get('links')
@@ -357,7 +364,7 @@ def log_row(js) -> Optional[tuple]:
     severity, flags, attrs = _enum(get('severityNumber', 0), _SEVERITY_NUMBERS), get('flags', 0), _map(get('attributes'))
     text, event = get('severityText', ''), get('eventName', '')
     if (ids is None or times is None or severity is None or attrs is None or not _u32_ok(flags)
-            or not _u32_ok(get('droppedAttributesCount', 0)) or not _plain(text) or not _plain(event)):
+            or not _u32_ok(get('droppedAttributesCount', 0)) or not plain(text) or not plain(event)):
         return None
     time = times[0] or times[1]
     return (time if time < _I64 else signed_ns(time), *ids, flags & 0xFF, text, severity & 0xFF, None, attrs,
@@ -405,6 +412,28 @@ def number_point(js) -> Optional[dict]:
     return point
 
 
+def _u64_list(xs: list):
+    """[_u64(x) for x in xs], or None when one is not a uint64. Bucket counts are
+    decimal strings: checked all at once, that is a few C calls per list."""
+    try:
+        joined = ''.join(xs)   # TypeError unless every item is a str
+    except TypeError:
+        joined = None
+    if joined and joined.isdigit() and joined.isascii() and min(map(len, xs)) and max(map(len, xs)) <= 19:
+        return list(map(int, xs))
+    out = [_u64(x) for x in xs]
+    return None if None in out else out
+
+
+def _double_list(xs: list):
+    """[_double(x) for x in xs], or None when one is not a double: finite floats pass as they are."""
+    # A sum of finite doubles is finite unless it overflows (then the item by item way decides).
+    if set(map(type, xs)) == _FLOAT and math.isfinite(sum(xs)):
+        return list(xs)
+    out = [_double(x) for x in xs]
+    return None if None in out else out
+
+
 def _int64(x):
     if type(x) is str:
         digits = x[1:] if x[:1] == '-' else x
@@ -425,14 +454,14 @@ def histogram_point(js) -> Optional[dict]:
     if counts is not None:
         if type(counts) is not list:
             return None
-        point['bucket_counts'] = counts = [_u64(c) for c in counts]
-        if None in counts:
+        point['bucket_counts'] = counts = _u64_list(counts)
+        if counts is None:
             return None
     if bounds is not None:
         if type(bounds) is not list:
             return None
-        point['explicit_bounds'] = bounds = [_double(b) for b in bounds]
-        if None in bounds:
+        point['explicit_bounds'] = bounds = _double_list(bounds)
+        if bounds is None:
             return None
     for key in ('sum', 'min', 'max'):
         if get(key) is not None:
