@@ -84,20 +84,21 @@ def hypothesis_batch(n=60):
     return batch
 
 
-# Hand-picked: span id -> input_tokens value, and what staging must make of it.
+# Hand-picked: span id -> input_tokens value, and what staging must make of it. The ids sort
+# before random hex ones, so they lead a day's example ids in fct_data_quality_issues.
 PICKED = {
-    'a000000000000001': ('-5', None),
-    'a000000000000002': ('1.5', None),
-    'a000000000000003': ('abc', None),
-    'a000000000000004': ('', None),
-    'a000000000000005': ('9223372036854775808', None),
-    'a000000000000006': ('٣', None),
-    'a000000000000007': ('x' * MB, None),
-    'a000000000000008': ('9223372036854775807', None),
-    'a00000000000000b': ('999999999999', 999999999999),
-    'a00000000000000c': ('000042', 42),
-    'a000000000000009': ('42', 42),
-    'a00000000000000a': ('-0', None),
+    '0000000000000001': ('-5', None),
+    '0000000000000002': ('1.5', None),
+    '0000000000000003': ('abc', None),
+    '0000000000000004': ('', None),
+    '0000000000000005': ('9223372036854775808', None),
+    '0000000000000006': ('٣', None),
+    '0000000000000007': ('x' * MB, None),
+    '0000000000000008': ('9223372036854775807', None),
+    '000000000000000b': ('999999999999', 999999999999),
+    '000000000000000c': ('000042', 42),
+    '0000000000000009': ('42', 42),
+    '000000000000000a': ('-0', None),
 }
 
 
@@ -222,14 +223,14 @@ def test_every_nulled_token_count_is_counted_as_a_data_quality_issue(hostile):
     assert {'invalid_duration', 'invalid_finish_reasons'} <= {r['rule_name'] for r in rows}
     examples = q(env, "select example_ids from llm.fct_data_quality_issues "
                       "where rule_name = 'invalid_input_tokens'")
-    assert 'a000000000000001' in {i for r in examples for i in r['example_ids']}
+    assert '0000000000000001' in {i for r in examples for i in r['example_ids']}
 
 
 @pytest.mark.parametrize('relation', ['llm_staging.stg_otel__spans', 'llm.fct_llm_calls'])
 def test_a_span_ending_before_its_start_has_a_null_duration_and_is_kept(hostile, relation):
     env, _, invalid = hostile
     key = 'span_id' if 'stg' in relation else 'call_id'
-    rows = q(env, f"select duration_ms from {relation} where {key} = 'a000000000000001'")
+    rows = q(env, f"select duration_ms from {relation} where {key} = '0000000000000001'")
     assert rows == [{'duration_ms': None}]
     # Never negative or wrapped to centuries; NULL exactly for the spans that end before they start.
     assert q(env, f'select count() as n from {relation} where duration_ms < 0 or duration_ms > 1e9') == [{'n': 0}]
