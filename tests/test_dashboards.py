@@ -23,7 +23,7 @@ from dashboards import build, plugin_macros  # noqa: E402
 from dashboards.plugin_macros import ALL, Variable  # noqa: E402
 from dashboards.run_queries import load_dashboards, panel_queries, variable_models  # noqa: E402
 
-MARTS = {'fct_llm_calls', 'fct_traces', 'fct_conversations', 'fct_model_daily', 'dim_models'}
+MARTS = {'fct_llm_calls', 'fct_traces', 'fct_conversations', 'fct_model_daily', 'fct_usage_hourly', 'dim_models'}
 QUERIES = ROOT / 'queries'
 TABLE_REFERENCE = re.compile(r'\b(?:from|join)\s+([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)?)', re.IGNORECASE)
 
