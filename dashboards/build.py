@@ -70,6 +70,9 @@ def call_filters(provider='provider', model='model_family', service='service_nam
 
 
 CALLS_WHERE = f"$__dateTimeFilter(call_date, started_at)\n  AND {call_filters()}"
+# The hourly rollup: whole hours that overlap the time range (buckets are at least an hour).
+HOURLY_WHERE = ("$__dateFilter(call_date) AND call_hour >= toStartOfHour($__fromTime) AND call_hour <= $__toTime\n"
+                f"  AND {call_filters()}")
 DAILY_WHERE = ("$__dateFilter(call_date)\n"
                "  AND $__conditionalAll(provider IN (${provider:singlequote}), $provider)\n"
                "  AND $__conditionalAll(model_family IN (${model:singlequote}), $model)")
@@ -368,9 +371,9 @@ FROM {m}.fct_llm_calls
 WHERE {CALLS_WHERE}""", 'percentunit'),
         row('Traffic'),
         series_panel('Calls by model', 'Calls per time bucket and model family.', f"""
-SELECT $__timeInterval(started_at) AS time, coalesce(model_family, '') AS model, count() AS calls
-FROM {m}.fct_llm_calls
-WHERE {CALLS_WHERE}
+SELECT $__timeInterval(call_hour) AS time, model_family AS model, sum(calls) AS calls
+FROM {m}.fct_usage_hourly
+WHERE {HOURLY_WHERE}
 GROUP BY time, model
 ORDER BY time""", 'short', bars=True, stacked=True),
         series_panel('Output tokens per second by model', 'Throughput of successful calls with usage.', f"""
@@ -385,14 +388,14 @@ GROUP BY time, model
 ORDER BY time""", 'short'),
         series_panel('Tokens by kind', 'Uncached input, cache reads, cache writes and output tokens.', f"""
 SELECT
-    $__timeInterval(started_at) AS time,
+    $__timeInterval(call_hour) AS time,
     sum(input_tokens) - sum(coalesce(cache_read_tokens, 0)) - sum(coalesce(cache_write_tokens, 0))
         AS uncached_input,
     sum(cache_read_tokens) AS cache_read,
     sum(cache_write_tokens) AS cache_write,
     sum(output_tokens) AS output
-FROM {m}.fct_llm_calls
-WHERE {CALLS_WHERE}
+FROM {m}.fct_usage_hourly
+WHERE {HOURLY_WHERE}
 GROUP BY time
 ORDER BY time""", 'short', bars=True, stacked=True),
         series_panel('Cache-hit share of input tokens by model', 'Cache-read over input tokens, calls that '

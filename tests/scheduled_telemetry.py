@@ -18,6 +18,7 @@ MARTS = {
     'fct_evaluations': 'evaluation_id',
     'fct_evaluation_daily': 'evaluation_date, model_family, evaluation_name',
     'fct_data_quality_issues': 'issue_date, source_table, rule_name',
+    'fct_usage_hourly': 'call_hour, service_name, provider, model_family',
 }
 START = '2026-11-20'
 DAYS = 3

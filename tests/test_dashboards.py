@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import pytest
 import yaml
 
-from conftest import BIN, ROOT, dbt, llmwh, run, warehouse_env
+from conftest import BIN, ROOT, dbt, llmwh, run, sql_rows, warehouse_env
 
 sys.path.insert(0, str(ROOT))
 
@@ -23,7 +23,7 @@ from dashboards import build, plugin_macros  # noqa: E402
 from dashboards.plugin_macros import ALL, Variable  # noqa: E402
 from dashboards.run_queries import load_dashboards, panel_queries, variable_models  # noqa: E402
 
-MARTS = {'fct_llm_calls', 'fct_traces', 'fct_conversations', 'fct_model_daily', 'dim_models'}
+MARTS = {'fct_llm_calls', 'fct_traces', 'fct_conversations', 'fct_model_daily', 'fct_usage_hourly', 'dim_models'}
 QUERIES = ROOT / 'queries'
 TABLE_REFERENCE = re.compile(r'\b(?:from|join)\s+([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)?)', re.IGNORECASE)
 
@@ -249,3 +249,48 @@ def test_token_verification_agrees_with_the_marts(results):
 def test_the_benchmark_reports_a_latency_per_panel(results):
     _, records = results
     assert all(isinstance(r['median_ms'], float) and r['median_ms'] > 0 for r in records if 'error' not in r)
+
+
+# The two hourly panels as they read fct_llm_calls before the rollup: per-call truth for the buckets.
+OVER_CALLS = {
+    'Calls by model': """
+SELECT $__timeInterval(started_at) AS time, coalesce(model_family, '') AS model, count() AS calls
+FROM llm.fct_llm_calls
+WHERE $__dateTimeFilter(call_date, started_at)
+GROUP BY time, model""",
+    'Tokens by kind': """
+SELECT
+    $__timeInterval(started_at) AS time,
+    sum(input_tokens) - sum(coalesce(cache_read_tokens, 0)) - sum(coalesce(cache_write_tokens, 0))
+        AS uncached_input,
+    sum(cache_read_tokens) AS cache_read,
+    sum(cache_write_tokens) AS cache_write,
+    sum(output_tokens) AS output
+FROM llm.fct_llm_calls
+WHERE $__dateTimeFilter(call_date, started_at)
+GROUP BY time""",
+}
+
+
+@pytest.mark.parametrize('interval_hours', [1, 3])
+@pytest.mark.parametrize('title', list(OVER_CALLS))
+def test_hourly_panels_equal_the_same_panels_over_the_calls(results, title, interval_hours):
+    """A panel on fct_usage_hourly draws the buckets the calls give, hour by hour or wider."""
+    env, _ = results
+    dashboard = next(d for d in load_dashboards() if d['uid'] == 'llm-usage-latency')
+    sql = next(t['rawSql'] for p, t in panel_queries(dashboard) if p['title'] == title)
+    assert 'fct_usage_hourly' in sql
+    span = sql_rows(env, 'select toUnixTimestamp(min(started_at)) as first, '
+                         'toUnixTimestamp(max(started_at)) as last from llm.fct_llm_calls')[0]
+    # Whole hours around all of the data: both sides see every call.
+    time_from = datetime.fromtimestamp(span['first'] // 3600 * 3600 - 3600, timezone.utc)
+    time_to = datetime.fromtimestamp(span['last'] // 3600 * 3600 + 3600 - 1, timezone.utc)
+    variables = {name: Variable(name, [ALL], []) for name in ('provider', 'model', 'service')}
+
+    def buckets(text):
+        expanded = plugin_macros.expand(text, variables, time_from, time_to, interval_hours * 3600 * 1000)
+        return sql_rows(env, f'select toUnixTimestamp(time) as t, * except time from ({expanded}) order by all')
+
+    hourly = buckets(sql)
+    assert len(hourly) > 24 // interval_hours
+    assert hourly == buckets(OVER_CALLS[title])

@@ -3,6 +3,7 @@
 import pytest
 
 from conftest import dbt, llmwh, warehouse_env, sql_rows as q
+from usage_oracle import assert_hourly_equals_calls
 
 MARTS = {
     'fct_llm_calls': 'trace_id, call_id',
@@ -10,6 +11,7 @@ MARTS = {
     'fct_conversations': 'conversation_id',
     'fct_model_daily': 'call_date, provider, model_family',
     'fct_evaluations': 'evaluation_id',
+    'fct_usage_hourly': 'call_hour, service_name, provider, model_family',
 }
 WORKED_EXAMPLE = '5c7b0e2a-1f4e-4c71-9a51-0d6f1e9b3a10'
 
@@ -70,6 +72,14 @@ def test_reported_cost_kept_beside_computed(env):
     assert rows == [{'reported_cost_usd': 0.0012288}]
 
 
+def test_usage_hourly_equals_the_calls_summed_per_hour(env):
+    assert_hourly_equals_calls(env)
+    # The sample's research-agent call (5120 in, 730 out) is its service's only call.
+    rows = q(env, "select calls, input_tokens, output_tokens, total_tokens from llm.fct_usage_hourly "
+                  "where service_name = 'research-agent'")
+    assert rows == [{'calls': 1, 'input_tokens': 5120, 'output_tokens': 730, 'total_tokens': 5850}]
+
+
 def test_model_daily_reconciles_with_token_metrics(env):
     rows = q(env, "select provider, model_family, calls, input_tokens, metric_input_tokens, reconciliation_status "
                   "from llm.fct_model_daily order by call_date, provider, model_family")
@@ -112,6 +122,25 @@ def test_late_data_inside_the_lookback_window_is_picked_up(env):
                   f"where call_date = toDate('{min_date}') - 1 and model_family = 'gpt-4o-mini'")
     assert late == [{'calls': 1, 'input_tokens': 812}]
     assert q(env, "select count() as n from llm.fct_traces where startsWith(trace_id, '1a7e')")[0]['n'] == 1
+
+
+def test_usage_hourly_keeps_unknown_usage_null_through_a_late_call(env):
+    # A late copy of the failed litellm-proxy call (RateLimitError, no usage), three
+    # hours earlier: alone in its hour, whose tokens and cost are unknown, not 0.
+    llmwh('sql', '--write', "insert into otel.otel_traces select * replace ("
+                 "concat('0e55', substring(TraceId, 5)) as TraceId, "
+                 "Timestamp - interval 3 hour as Timestamp) from otel.otel_traces "
+                 "where ServiceName = 'litellm-proxy' and StatusCode = 'Error'", env_extra=env, check=True)
+    dbt('run', env_extra=env, check=True)
+    late = q(env, "select calls, error_calls, input_tokens, output_tokens, "
+                  "total_tokens, cost_usd, unpriced_calls, calls_without_usage, cost_complete "
+                  "from llm.fct_usage_hourly where service_name = 'litellm-proxy' and call_hour = ("
+                  "select toStartOfHour(started_at) from llm.fct_llm_calls where startsWith(trace_id, '0e55'))")
+    assert late == [{'calls': 1, 'error_calls': 1, 'input_tokens': None,
+                     'output_tokens': None, 'total_tokens': None, 'cost_usd': None, 'unpriced_calls': 1,
+                     'calls_without_usage': 0, 'cost_complete': True}]
+    # Every hour still equals its calls after the incremental runs of the late tests.
+    assert_hourly_equals_calls(env)
 
 
 def test_data_arriving_for_a_day_long_past_is_picked_up_by_a_normal_run(env):

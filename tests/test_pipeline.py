@@ -8,6 +8,7 @@ import pytest
 
 from conftest import dbt, llmwh, warehouse_env, sql_rows as q
 from price_oracle import cost_usd, from_unix_nanos, price_of_call
+from usage_oracle import assert_hourly_equals_calls
 
 
 @pytest.fixture(scope='module')
@@ -55,6 +56,45 @@ def test_span_reported_tokens_equal_the_truth(pipeline):
                  "sum(reasoning_tokens) as reasoning from llm.fct_llm_calls where usage_source = 'span'")[0]
     assert got == {'calls': truth['calls'], 'input': truth['input_tokens'], 'output': truth['output_tokens'],
                    'reasoning': truth['reasoning_output_tokens']}
+
+
+def test_usage_hourly_equals_its_calls_and_the_truth(pipeline):
+    """Each hour row is its calls summed (tests/usage_oracle.py); the totals are the generator's."""
+    env, manifest, _ = pipeline
+    expected = assert_hourly_equals_calls(env)
+    # Not vacuous: NULL sums (no call of the hour reported cache reads) beside known ones; a
+    # whole hour without usage is planted in test_marts.
+    assert any(r['cache_read_tokens'] is None for r in expected.values())
+    assert sum(1 for r in expected.values() if r['cache_read_tokens'] is not None) > 5
+    assert sum(1 for r in expected.values() if r['input_tokens'] is not None) > 20
+    totals = q(env, 'select sum(calls) - sum(error_calls) as ok_calls, sum(input_tokens) as input, '
+                    'sum(output_tokens) as output, sum(reasoning_tokens) as reasoning from llm.fct_usage_hourly')[0]
+    # Tokens the spans reported are the truth's emitted_with_usage; the rest came from the app's
+    # token logs (checked against the truth per conversation in test_conversations_equal_the_truth).
+    emitted, with_usage = truth_totals(manifest, 'emitted'), truth_totals(manifest, 'emitted_with_usage')
+    logged = q(env, "select sum(input_tokens) as input, sum(output_tokens) as output, "
+                    "sum(reasoning_tokens) as reasoning from llm.fct_llm_calls where usage_source = 'log'")[0]
+    assert totals == {'ok_calls': emitted['calls'],
+                      'input': with_usage['input_tokens'] + (logged['input'] or 0),
+                      'output': with_usage['output_tokens'] + (logged['output'] or 0),
+                      'reasoning': with_usage['reasoning_output_tokens'] + (logged['reasoning'] or 0)}
+
+
+def test_usage_hourly_adds_up_to_model_daily(pipeline):
+    """The hours of a day, over services, give fct_model_daily's row: the same calls, counted once."""
+    env = pipeline[0]
+    columns = ('calls', 'error_calls', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'reasoning_tokens',
+               'unpriced_calls', 'calls_without_usage')
+    key = 'toString(call_date) as day, provider, model_family'
+    daily = q(env, f"select {key}, {', '.join(columns)}, cost_usd, cost_complete "
+                   f"from llm.fct_model_daily order by all")
+    summed = q(env, f"select {key}, {', '.join(f'sum({c}) as {c}' for c in columns)}, "
+                    f"sum(cost_usd) as cost_usd, min(cost_complete) as cost_complete "
+                    f"from llm.fct_usage_hourly group by all order by all")
+    assert len(daily) > 10
+    # Float sums in another order: cost to 1e-9 relative.
+    assert summed == [{**r, 'cost_usd': pytest.approx(r['cost_usd'], rel=1e-9)} if r['cost_usd'] is not None else r
+                      for r in daily]
 
 
 def test_umbrella_spans_repeat_usage_in_every_framework_flavour(pipeline):

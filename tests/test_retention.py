@@ -18,7 +18,7 @@ from conftest import dbt, llmwh, warehouse_env, sql_rows as q
 DAYS = 6
 EXPIRED_RAW_DAYS = 2
 MART_RETENTION_DAYS = 4
-MARTS = ('fct_llm_calls', 'fct_model_daily', 'fct_traces')
+MARTS = ('fct_llm_calls', 'fct_model_daily', 'fct_traces', 'fct_usage_hourly')
 # Per mart: its day column and what is summed per day (floats rounded).
 DAILY = {
     'fct_llm_calls': ('call_date', 'count() as calls, sum(input_tokens) as input, sum(output_tokens) as output, '
@@ -26,6 +26,8 @@ DAILY = {
     'fct_model_daily': ('call_date', 'sum(calls) as calls, sum(input_tokens) as input, '
                                      'sum(output_tokens) as output, round(sum(cost_usd), 6) as cost'),
     'fct_traces': ('trace_date', 'count() as traces, round(sum(cost_usd), 6) as cost'),
+    'fct_usage_hourly': ('call_date', 'sum(calls) as calls, sum(input_tokens) as input, '
+                                      'sum(output_tokens) as output, round(sum(cost_usd), 6) as cost'),
 }
 
 

@@ -164,9 +164,10 @@ settings join_use_nulls = 1"""
 
 
 def _tokens_per_service_hour(w: Window) -> tuple:
+    # The hourly rollup: a few rows per service and hour instead of every call row.
     mart = f"""
-select toStartOfHour(started_at) as hour, service_name, sum(total_tokens) as tokens
-from llm.fct_llm_calls
+select call_hour as hour, service_name, sum(total_tokens) as tokens
+from llm.fct_usage_hourly
 where call_date between '{w.first_day}' and '{w.last_day}'
 group by hour, service_name order by hour, service_name"""
     raw = _raw_calls(w) + """
