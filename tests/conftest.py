@@ -34,6 +34,18 @@ def profiles_dir(tmp_path_factory):
     return d
 
 
+# Each mart's grain: the columns one row is keyed by (the order rows are compared in).
+MART_KEYS = {
+    'fct_llm_calls': 'trace_id, call_id',
+    'fct_traces': 'trace_id',
+    'fct_conversations': 'conversation_id',
+    'fct_model_daily': 'call_date, provider, model_family',
+    'fct_evaluations': 'evaluation_id',
+    'fct_evaluation_daily': 'evaluation_date, model_family, evaluation_name',
+    'fct_data_quality_issues': 'issue_date, source_table, rule_name',
+    'fct_usage_hourly': 'call_hour, service_name, provider, model_family',
+}
+
 def warehouse_env(tmp, profiles_dir):
     """Environment for CLI/dbt children that use their own warehouse under `tmp`."""
     return {'LLMWH_PATH': str(tmp / 'wh'), 'DBT_PROFILES_DIR': str(profiles_dir),

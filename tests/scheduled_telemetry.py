@@ -8,18 +8,10 @@ import json
 import math
 from pathlib import Path
 
-from conftest import dbt, llmwh, warehouse_env
+from conftest import MART_KEYS, dbt, llmwh, warehouse_env
 
-MARTS = {
-    'fct_llm_calls': 'trace_id, call_id',
-    'fct_traces': 'trace_id',
-    'fct_conversations': 'conversation_id',
-    'fct_model_daily': 'call_date, provider, model_family',
-    'fct_evaluations': 'evaluation_id',
-    'fct_evaluation_daily': 'evaluation_date, model_family, evaluation_name',
-    'fct_data_quality_issues': 'issue_date, source_table, rule_name',
-    'fct_usage_hourly': 'call_hour, service_name, provider, model_family',
-}
+# Every mart the scheduled path must build exactly as one full build does.
+MARTS = MART_KEYS
 START = '2026-11-20'
 DAYS = 3
 # A trace of two LLM calls either side of midnight at the end of the data:

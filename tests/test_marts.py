@@ -2,17 +2,11 @@
 
 import pytest
 
-from conftest import dbt, llmwh, warehouse_env, sql_rows as q
+from conftest import MART_KEYS, dbt, llmwh, warehouse_env, sql_rows as q
 from usage_oracle import assert_hourly_equals_calls
 
-MARTS = {
-    'fct_llm_calls': 'trace_id, call_id',
-    'fct_traces': 'trace_id',
-    'fct_conversations': 'conversation_id',
-    'fct_model_daily': 'call_date, provider, model_family',
-    'fct_evaluations': 'evaluation_id',
-    'fct_usage_hourly': 'call_hour, service_name, provider, model_family',
-}
+MARTS = {m: MART_KEYS[m] for m in (
+    'fct_llm_calls', 'fct_traces', 'fct_conversations', 'fct_model_daily', 'fct_evaluations', 'fct_usage_hourly')}
 WORKED_EXAMPLE = '5c7b0e2a-1f4e-4c71-9a51-0d6f1e9b3a10'
 
 
