@@ -207,6 +207,17 @@
 {%- endmacro %}
 
 
+{#- Days a day-partitioned rollup of calls rebuilds for the touched traces:
+    every day such a trace has a span on, not only the days of its new rows,
+    since a late child can move a call off a day (its parent becomes an
+    umbrella). Subquery of dates, column `call_date`. -#}
+{% macro touched_trace_days() -%}
+    select distinct span_date as call_date
+    from {{ ref('int_spans_deduplicated') }}
+    where trace_id in ({{ touched_traces() }})
+{%- endmacro %}
+
+
 {#- The first day fct_model_daily rebuilds in any case: `lookback_days`
     before its newest day, so provider billing exports (not followed by
     block) that arrive within that time are picked up. On an empty target

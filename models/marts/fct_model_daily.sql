@@ -25,9 +25,7 @@ with
 {% if is_incremental() %}
     rebuilt_days as (
 
-        select span_date as call_date
-        from {{ ref('int_spans_deduplicated') }}
-        where trace_id in ({{ touched_traces() }})
+        {{ touched_trace_days() }}
         union distinct
         select day as call_date
         from ({{ changed_days('int_token_usage_metrics_summed_to_days') }})

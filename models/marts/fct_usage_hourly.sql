@@ -24,9 +24,7 @@ with
 {% if is_incremental() %}
     rebuilt_days as (
 
-        select span_date as call_date
-        from {{ ref('int_spans_deduplicated') }}
-        where trace_id in ({{ touched_traces() }})
+        {{ touched_trace_days() }}
 
     ),
 {% endif %}
