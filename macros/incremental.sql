@@ -218,6 +218,36 @@
 {%- endmacro %}
 
 
+{#- post-hook of a day-partitioned rollup of calls, before commit_watermarks:
+    a rebuilt day whose calls all left it (a late child made its only call
+    an umbrella) produced no rows, and insert_overwrite replaces only the
+    days that did, so its old rows would stay and count that call twice.
+    Drop those days. -#}
+{% macro drop_days_left_without_calls() -%}
+    {%- set emptied = [] -%}
+    {%- if execute and is_incremental() -%}
+        {#- .rows: an empty result has no columns. -#}
+        {%- set rebuilt = run_query(
+            'select toString(call_date) from (' ~ touched_trace_days() ~ ')'
+        ).rows | map('first') | list -%}
+        {%- if rebuilt | length > 0 -%}
+            {%- set with_calls = run_query(
+                'select distinct toString(call_date) from ' ~ ref('fct_llm_calls')
+                ~ " where call_date in ('" ~ rebuilt | join("', '") ~ "')"
+            ).rows | map('first') | list -%}
+            {%- for day in rebuilt | sort if day not in with_calls -%}
+                {%- do emptied.append(day) -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if emptied -%}
+        alter table {{ this }} drop partition '{{ emptied | join("', drop partition '") }}'
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- The first day fct_model_daily rebuilds in any case: `lookback_days`
     before its newest day, so provider billing exports (not followed by
     block) that arrive within that time are picked up. On an empty target

@@ -17,10 +17,14 @@ DAYS = 3
 # A trace of two LLM calls either side of midnight at the end of the data:
 # its root span lands in one run, the child after midnight in the next.
 CROSSING_TRACE = 'c0ffee00' * 4
+# The same two runs a day later, on a day with no other call: once its child
+# arrives, the root is an umbrella and its day has no calls at all.
+LONELY_TRACE = 'bead0000' * 4
+LONELY_DAY = f'2026-11-{20 + DAYS + 1}'
 
 
-def _span(span_id, parent, start_ns, end_ns, name, attrs):
-    return {'traceId': CROSSING_TRACE, 'spanId': span_id, 'parentSpanId': parent, 'name': name, 'kind': 3,
+def _span(span_id, parent, start_ns, end_ns, name, attrs, trace_id=CROSSING_TRACE):
+    return {'traceId': trace_id, 'spanId': span_id, 'parentSpanId': parent, 'name': name, 'kind': 3,
             'startTimeUnixNano': str(start_ns), 'endTimeUnixNano': str(end_ns),
             'attributes': [{'key': k, 'value': {'stringValue': v}} for k, v in attrs.items()]}
 
@@ -34,12 +38,19 @@ def _crossing_lines():
                    {**chat, 'gen_ai.usage.input_tokens': '100', 'gen_ai.usage.output_tokens': '10'})
     after = _span('00000000000000a2', '00000000000000a1', midnight + 11 * 10**9, midnight + 15 * 10**9,
                   'chat gpt-4o', {**chat, 'gen_ai.usage.input_tokens': '200', 'gen_ai.usage.output_tokens': '20'})
+    lonely_midnight = midnight + 2 * 86400 * 10**9
+    lonely = {**chat, 'gen_ai.conversation.id': 'conv-lonely', 'gen_ai.usage.input_tokens': '300',
+              'gen_ai.usage.output_tokens': '30'}
+    lonely_root = _span('00000000000000b1', '', lonely_midnight - 5 * 10**9, lonely_midnight - 2 * 10**9,
+                        'chat gpt-4o', lonely, LONELY_TRACE)
+    lonely_child = _span('00000000000000b2', '00000000000000b1', lonely_midnight + 5 * 10**9,
+                         lonely_midnight + 9 * 10**9, 'chat gpt-4o', lonely, LONELY_TRACE)
 
     def request(span):
         return json.dumps({'resourceSpans': [{
             'resource': {'attributes': [{'key': 'service.name', 'value': {'stringValue': 'night-owl'}}]},
             'scopeSpans': [{'scope': {'name': 'opentelemetry.instrumentation.openai_v2'}, 'spans': [span]}]}]})
-    return request(before), request(after)
+    return request(before) + '\n' + request(lonely_root), request(after) + '\n' + request(lonely_child)
 
 
 def split_telemetry(out: Path):

@@ -9,7 +9,7 @@ exactly the marts of a warehouse that loaded everything and built once.
 import pytest
 
 from conftest import dbt, llmwh, warehouse_env
-from scheduled_telemetry import CROSSING_TRACE, DAYS, MARTS, files, marts_of
+from scheduled_telemetry import CROSSING_TRACE, DAYS, LONELY_DAY, LONELY_TRACE, MARTS, files, marts_of
 
 @pytest.fixture(scope='module')
 def scheduled(tmp_path_factory, profiles_dir, telemetry):
@@ -56,6 +56,17 @@ def test_a_trace_crossing_midnight_over_two_runs_has_one_row(scheduled):
     assert rows[0]['trace_date'] == f'2026-11-{20 + DAYS - 1}'
     calls = [r for r in marts['fct_llm_calls'] if r['trace_id'] == CROSSING_TRACE]
     assert [c['call_id'] for c in calls] == ['00000000000000a2']
+
+
+def test_a_day_whose_only_call_became_an_umbrella_leaves_the_rollups(scheduled):
+    marts, _, after_first, _ = scheduled
+    # After the first run the lonely root is its day's only call ...
+    assert [r['call_date'] for r in after_first['fct_model_daily'] if r['call_date'] == LONELY_DAY]
+    # ... its child arrives after midnight: the day has no call left, and no
+    # rollup row may keep counting the root.
+    assert [c['call_id'] for c in marts['fct_llm_calls'] if c['trace_id'] == LONELY_TRACE] == ['00000000000000b2']
+    for mart in ('fct_model_daily', 'fct_usage_hourly'):
+        assert not [r for r in marts[mart] if r['call_date'] == LONELY_DAY], mart
 
 
 def test_keys_are_unique_after_scheduled_runs(scheduled):

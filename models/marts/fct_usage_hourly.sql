@@ -8,7 +8,7 @@
             "{{ reset_watermarks() }}",
             "{{ snapshot_watermarks(touched_trace_sources()) }}",
         ],
-        post_hook="{{ commit_watermarks() }}",
+        post_hook=["{{ drop_days_left_without_calls() }}", "{{ commit_watermarks() }}"],
     )
 }}
 
