@@ -210,11 +210,12 @@
 {#- Days a day-partitioned rollup of calls rebuilds for the touched traces:
     every day such a trace has a span on, not only the days of its new rows,
     since a late child can move a call off a day (its parent becomes an
-    umbrella). Subquery of dates, column `call_date`. -#}
-{% macro touched_trace_days() -%}
+    umbrella). Subquery of dates, column `call_date`. `consumer` as in
+    touched_traces. -#}
+{% macro touched_trace_days(consumer=none) -%}
     select distinct span_date as call_date
     from {{ ref('int_spans_deduplicated') }}
-    where trace_id in ({{ touched_traces() }})
+    where trace_id in ({{ touched_traces(consumer=consumer) }})
 {%- endmacro %}
 
 

@@ -17,9 +17,13 @@
 --
 -- In an incremental `dbt build` (the scheduled run) only the traces
 -- fct_traces recomputed in this invocation are checked: the others were
--- checked when they were written. `dbt test`, a first build and
+-- checked when they were written, and only the days their spans are on are
+-- read (the raw spans are not ordered by trace). `dbt test`, a first build and
 -- --full-refresh check every trace.
 {%- set scoped = builds_incrementally('fct_traces') %}
+{%- set touched_days -%}
+    select call_date from ({{ touched_trace_days(consumer='fct_traces') }})
+{%- endset %}
 -- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
 with recursive
 
@@ -33,7 +37,9 @@ spans as (
         output_tokens
     from {{ ref('stg_otel__spans') }}
     {% if scoped -%}
-        where trace_id in ({{ touched_traces(consumer='fct_traces') }})
+        where
+            span_date in ({{ touched_days }})
+            and trace_id in ({{ touched_traces(consumer='fct_traces') }})
     {% endif -%}
     -- One delivery per span: collector retries repeat (trace_id, span_id).
     order by trace_id, span_id, started_at
@@ -52,7 +58,9 @@ span_parents as (
         tupleElement(argMin(tuple(parent_span_id), started_at), 1) as first_parent_span_id
     from {{ ref('stg_otel__spans') }}
     {% if scoped -%}
-        where trace_id in ({{ touched_traces(consumer='fct_traces') }})
+        where
+            span_date in ({{ touched_days }})
+            and trace_id in ({{ touched_traces(consumer='fct_traces') }})
     {% endif -%}
     group by trace_id, span_id
     having first_parent_span_id is not null
@@ -67,7 +75,9 @@ traces as (
         output_tokens
     from {{ ref('fct_traces') }}
     {% if scoped -%}
-        where trace_id in ({{ touched_traces(consumer='fct_traces') }})
+        where
+            trace_date in ({{ touched_days }})
+            and trace_id in ({{ touched_traces(consumer='fct_traces') }})
     {% endif -%}
 
 ),
@@ -79,7 +89,9 @@ calls as (
         usage_source
     from {{ ref('fct_llm_calls') }}
     {% if scoped -%}
-        where trace_id in ({{ touched_traces(consumer='fct_traces') }})
+        where
+            call_date in ({{ touched_days }})
+            and trace_id in ({{ touched_traces(consumer='fct_traces') }})
     {% endif -%}
 
 ),
