@@ -219,6 +219,17 @@
 {%- endmacro %}
 
 
+{#- Condition keeping the rows of the touched traces in a table partitioned
+    by day: the days those traces have spans on first, then the traces. The
+    spans table is ordered by trace_id, and a run's touched traces are spread
+    over nearly every granule of it, so the trace filter alone skips nothing
+    and reads every day of history. -#}
+{% macro of_touched_traces(date_column) -%}
+    {{ date_column }} in ({{ touched_trace_days() }})
+    and trace_id in ({{ touched_traces() }})
+{%- endmacro %}
+
+
 {#- post-hook of a day-partitioned rollup of calls, before commit_watermarks:
     a rebuilt day whose calls all left it (a late child made its only call
     an umbrella) produced no rows, and insert_overwrite replaces only the

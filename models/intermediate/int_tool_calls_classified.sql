@@ -21,7 +21,7 @@ spans as (
 
     select * from {{ ref('int_spans_deduplicated') }}
     {% if is_incremental() %}
-        where trace_id in ({{ touched_traces() }})
+        where {{ of_touched_traces('span_date') }}
     {% endif %}
 
 ),

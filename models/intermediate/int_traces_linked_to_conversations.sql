@@ -28,7 +28,7 @@ spans as (
 
     select * from {{ ref('int_spans_deduplicated') }}
     {% if is_incremental() %}
-        where trace_id in (select trace_id from touched)
+        where {{ of_touched_traces('span_date') }}
     {% endif %}
 
 ),

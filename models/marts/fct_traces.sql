@@ -30,7 +30,7 @@ spans as (
 
     select * from {{ ref('int_spans_deduplicated') }}
     {% if is_incremental() %}
-        where trace_id in (select trace_id from touched)
+        where {{ of_touched_traces('span_date') }}
     {% endif %}
 
 ),
@@ -39,7 +39,7 @@ calls as (
 
     select * from {{ ref('fct_llm_calls') }}
     {% if is_incremental() %}
-        where trace_id in (select trace_id from touched)
+        where {{ of_touched_traces('call_date') }}
     {% endif %}
 
 ),
