@@ -130,7 +130,7 @@ def test_budget_states_and_forecasts(warehouse):
 
 
 @pytest.mark.parametrize('as_of', [
-    datetime(2026, 3, 9, 0, 20, tzinfo=timezone.utc),      # first hour of a day: the day budget's spend is all in it
+    date(2026, 3, 9),                                      # a minute after the day's first call
     datetime(2026, 3, 6, 14, 0, tzinfo=timezone.utc),      # on an hour boundary
     datetime(2026, 3, 10, 23, 59, 59, tzinfo=timezone.utc),
 ], ids=['day-start', 'hour-boundary', 'day-end'])
@@ -139,6 +139,9 @@ def test_budget_spend_around_period_and_hour_boundaries(warehouse, as_of):
     scope (the rollup's and a user's, which only the calls have) as of times
     around the boundaries of hours, days and the forecast window."""
     env = warehouse
+    if not isinstance(as_of, datetime):
+        first = q(env, f"select toString(min(started_at)) as t from llm.fct_llm_calls where call_date = '{as_of}'")
+        as_of = datetime.fromisoformat(first[0]['t'][:19]).replace(tzinfo=timezone.utc) + timedelta(minutes=1)
     user = q(env, "select user_id from llm.fct_llm_calls where user_id is not null and call_date <= "
                   f"'{as_of.date()}' group by user_id order by count() desc, user_id limit 1")[0]['user_id']
     model_family = q(env, "select model_family from llm.fct_llm_calls where model_family is not null "

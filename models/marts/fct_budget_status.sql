@@ -30,7 +30,7 @@ budgets as (
 
 call_days as (
 
-    -- Partition key bounds: no call is read for them.
+    -- The partition key alone: a narrow column, often answered from part metadata.
     select
         min(call_date) as first_call_date,
         max(call_date) as last_call_date
@@ -40,6 +40,7 @@ call_days as (
 
 newest_call as (
 
+    -- call_date is the day of started_at: the newest call is on the newest day.
     select max(started_at) as newest_started_at
     from calls
     where call_date = (select any(last_call_date) from call_days)
