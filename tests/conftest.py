@@ -44,6 +44,8 @@ MART_KEYS = {
     'fct_evaluation_daily': 'evaluation_date, model_family, evaluation_name',
     'fct_data_quality_issues': 'issue_date, source_table, rule_name',
     'fct_usage_hourly': 'call_hour, service_name, provider, model_family',
+    'fct_latency_buckets': 'granularity, dimension, dimension_value, bucket_start',
+    'fct_budget_status': 'budget_id',
 }
 
 def warehouse_env(tmp, profiles_dir):

@@ -47,9 +47,9 @@ def test_no_anomaly_on_clean_data(warehouse):
     assert rows == [], rows
 
 
-def _spend(env, where):
+def _spend(env, where, as_of=AS_OF):
     return q(env, f"select toFloat64(coalesce(sum(cost_usd), 0)) as spend from llm.fct_llm_calls "
-                  f"where started_at <= toDateTime64('{AS_OF:%Y-%m-%d %H:%M:%S}', 9, 'UTC') and {where}")[0]['spend']
+                  f"where started_at <= toDateTime64('{as_of:%Y-%m-%d %H:%M:%S}', 9, 'UTC') and {where}")[0]['spend']
 
 
 def _daily_spend(env, where, first, last):
@@ -58,13 +58,13 @@ def _daily_spend(env, where, first, last):
     return {date.fromisoformat(r['d']): r['spend'] or 0.0 for r in rows}
 
 
-def _expected_forecasts(env, where, spend, period_start, period_end):
-    elapsed = (AS_OF - datetime.combine(period_start, datetime.min.time(), timezone.utc)).total_seconds() / 86400
+def _expected_forecasts(env, where, spend, period_start, period_end, as_of=AS_OF):
+    elapsed = (as_of - datetime.combine(period_start, datetime.min.time(), timezone.utc)).total_seconds() / 86400
     period_days = (period_end - period_start).days
     linear = spend / elapsed * period_days
     # Weekday averages over the full days before the as-of day, from the first generated day.
-    first_trailing = max(AS_OF.date() - timedelta(days=28), START)
-    last_trailing = AS_OF.date() - timedelta(days=1)
+    first_trailing = max(as_of.date() - timedelta(days=28), START)
+    last_trailing = as_of.date() - timedelta(days=1)
     daily = _daily_spend(env, where, first_trailing, last_trailing)
     per_weekday, days_per_weekday = {}, {}
     day = first_trailing
@@ -72,12 +72,16 @@ def _expected_forecasts(env, where, spend, period_start, period_end):
         per_weekday[day.weekday()] = per_weekday.get(day.weekday(), 0.0) + daily.get(day, 0.0)
         days_per_weekday[day.weekday()] = days_per_weekday.get(day.weekday(), 0) + 1
         day += timedelta(days=1)
-    rest_of_today = 1 - (AS_OF.hour * 3600 + AS_OF.minute * 60) / 86400
+    rest_of_today = 1 - (as_of.hour * 3600 + as_of.minute * 60 + as_of.second) / 86400
     weekday = spend
-    day = AS_OF.date()
+    day = as_of.date()
     while day < period_end:
-        weight = rest_of_today if day == AS_OF.date() else 1.0
-        weekday += weight * per_weekday[day.weekday()] / days_per_weekday[day.weekday()]
+        weight = rest_of_today if day == as_of.date() else 1.0
+        if day.weekday() in per_weekday:
+            weekday += weight * per_weekday[day.weekday()] / days_per_weekday[day.weekday()]
+        else:
+            # A weekday the trailing days have not seen: the linear daily rate.
+            weekday += weight * spend / elapsed
         day += timedelta(days=1)
     return linear, weekday
 
@@ -123,6 +127,73 @@ def test_budget_states_and_forecasts(warehouse):
                                               spend, period_start, period_end)
         assert row['forecast_linear_usd'] == pytest.approx(linear, rel=1e-9), budget_id
         assert row['forecast_weekday_usd'] == pytest.approx(weekday, rel=1e-9), budget_id
+
+
+@pytest.mark.parametrize('as_of', [
+    date(2026, 3, 9),                                      # a minute after the day's first call
+    datetime(2026, 3, 6, 14, 0, tzinfo=timezone.utc),      # on an hour boundary
+    datetime(2026, 3, 10, 23, 59, 59, tzinfo=timezone.utc),
+], ids=['day-start', 'hour-boundary', 'day-end'])
+def test_budget_spend_around_period_and_hour_boundaries(warehouse, as_of):
+    """Spend, calls and forecasts of day and month budgets of every kind of
+    scope (the rollup's and a user's, which only the calls have) as of times
+    around the boundaries of hours, days and the forecast window."""
+    env = warehouse
+    if not isinstance(as_of, datetime):
+        first = q(env, f"select toString(min(started_at)) as t from llm.fct_llm_calls where call_date = '{as_of}'")
+        as_of = datetime.fromisoformat(first[0]['t'][:19]).replace(tzinfo=timezone.utc) + timedelta(minutes=1)
+    user = q(env, "select user_id from llm.fct_llm_calls where user_id is not null and call_date <= "
+                  f"'{as_of.date()}' group by user_id order by count() desc, user_id limit 1")[0]['user_id']
+    model_family = q(env, "select model_family from llm.fct_llm_calls where model_family is not null "
+                          "group by model_family order by count() desc limit 1")[0]['model_family']
+    scopes = [('all', '', '1'), ('service', 'librechat', "service_name = 'librechat'"),
+              ('model', model_family, f"model_family = '{model_family}'"), ('user', user, f"user_id = '{user}'")]
+    budgets = [(f'{scope}-{period}', scope, value, period, where)
+               for scope, value, where in scopes for period in ('month', 'day')]
+    execute(env, 'truncate table llm.budgets')
+    values = ', '.join(f"('{b[0]}', '{b[1]}', '{b[2]}', '{b[3]}', 1000.0, 0.8, 1.0, 'test')" for b in budgets)
+    execute(env, f'insert into llm.budgets select * from values({values})')
+    dbt('run', '-s', 'fct_budget_status', '--vars', json.dumps({'budget_as_of': f'{as_of:%Y-%m-%d %H:%M:%S}'}),
+        env_extra=env, check=True)
+    rows = {r['budget_id']: r for r in q(env, 'select * from llm.fct_budget_status')}
+    assert set(rows) == {b[0] for b in budgets}
+    for budget_id, _, _, period, where in budgets:
+        row = rows[budget_id]
+        period_start, period_end = ((date(2026, 3, 1), date(2026, 4, 1)) if period == 'month'
+                                    else (as_of.date(), as_of.date() + timedelta(days=1)))
+        in_period = f"{where} and call_date >= '{period_start}'"
+        spend = _spend(env, in_period, as_of)
+        counts = q(env, f"select count() as calls, countIf(not is_priced and not is_error) as unpriced "
+                        f"from llm.fct_llm_calls where started_at <= toDateTime64('{as_of:%Y-%m-%d %H:%M:%S}', 9, "
+                        f"'UTC') and {in_period}")[0]
+        assert (row['calls'], row['unpriced_calls']) == (counts['calls'], counts['unpriced']), budget_id
+        assert row['spend_usd'] == pytest.approx(spend, rel=1e-9, abs=1e-12), budget_id
+        linear, weekday = _expected_forecasts(env, where, spend, period_start, period_end, as_of)
+        assert row['forecast_linear_usd'] == pytest.approx(linear, rel=1e-9, abs=1e-12), budget_id
+        assert row['forecast_weekday_usd'] == pytest.approx(weekday, rel=1e-9, abs=1e-12), budget_id
+    assert any(rows[f'{scope}-day']['calls'] > 0 for scope, _, _ in scopes)
+
+
+def test_latency_buckets_are_the_exact_medians_of_the_calls(warehouse):
+    """fct_latency_buckets (the latency series of the anomalies) against medians computed here from the calls."""
+    from statistics import median
+    calls = q(warehouse, 'select toString(started_at) as started, duration_ms, model_family, '
+                         'toString(service_name) as service from llm.fct_llm_calls')
+    groups = {}
+    for c in calls:
+        day, hour = c['started'][:10] + ' 00:00:00', c['started'][:13] + ':00:00'
+        for dimension, value in (('model', c['model_family']), ('service', c['service'])):
+            if value:
+                for granularity, bucket in (('day', day), ('hour', hour)):
+                    groups.setdefault((granularity, dimension, value, bucket), []).append(c['duration_ms'])
+    rows = q(warehouse, 'select granularity, dimension, dimension_value, toString(bucket_start) as bucket, calls, '
+                        'duration_ms_p50 from llm.fct_latency_buckets')
+    got = {(r['granularity'], r['dimension'], r['dimension_value'], r['bucket']): r for r in rows}
+    assert sorted(got) == sorted(groups)
+    for key, durations in groups.items():
+        known = [d for d in durations if d is not None]
+        assert got[key]['calls'] == len(durations), key
+        assert got[key]['duration_ms_p50'] == (pytest.approx(median(known), rel=1e-12) if known else None), key
 
 
 # ------------------------------------------------------------------ planted anomalies

@@ -193,3 +193,88 @@ def test_hostile_values_are_null_and_counted_as_data_quality_issues(warehouse, e
                       "where rule_name = 'invalid_evaluation_score'")
     null_scores = {r['evaluation_id'] for r in evaluations if r['score_value'] is None}
     assert examples and {r['id'] for r in examples} <= null_scores
+
+
+# ------------------------------------------------------------------ a call that arrives after its evaluation
+
+LATE_DAY = '2026-10-10'                 # the late call's day; its evaluation is logged the next day
+LATE_TRACE, LATE_CALL = 'e1a7e000' * 4, '00000000000000e1'
+EARLY_TRACE, EARLY_CALL = 'e1a7e001' * 4, '00000000000000e2'
+
+
+def _otlp_call(trace_id, span_id, start_ns):
+    attrs = {'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o',
+             'gen_ai.response.model': 'gpt-4o', 'gen_ai.usage.input_tokens': '100',
+             'gen_ai.usage.output_tokens': '10'}
+    span = {'traceId': trace_id, 'spanId': span_id, 'parentSpanId': '', 'name': 'chat gpt-4o', 'kind': 3,
+            'startTimeUnixNano': str(start_ns), 'endTimeUnixNano': str(start_ns + 2 * 10**9),
+            'attributes': [{'key': k, 'value': {'stringValue': v}} for k, v in attrs.items()]}
+    return json.dumps({'resourceSpans': [{
+        'resource': {'attributes': [{'key': 'service.name', 'value': {'stringValue': 'late-judge'}}]},
+        'scopeSpans': [{'scope': {'name': 'opentelemetry.instrumentation.openai_v2'}, 'spans': [span]}]}]})
+
+
+def _otlp_evaluation(trace_id, span_id, time_ns, score):
+    record = {'timeUnixNano': str(time_ns), 'observedTimeUnixNano': str(time_ns), 'severityNumber': 9,
+              'body': {}, 'traceId': trace_id, 'spanId': span_id, 'eventName': 'gen_ai.evaluation.result',
+              'attributes': [{'key': 'gen_ai.evaluation.name', 'value': {'stringValue': 'relevance'}},
+                             {'key': 'gen_ai.evaluation.score.value', 'value': {'intValue': str(score)}},
+                             {'key': 'gen_ai.evaluation.score.label', 'value': {'stringValue': 'relevant'}}]}
+    return json.dumps({'resourceLogs': [{
+        'resource': {'attributes': [{'key': 'service.name', 'value': {'stringValue': 'late-judge'}}]},
+        'scopeLogs': [{'scope': {'name': 'judge'}, 'logRecords': [record]}]}]})
+
+
+@pytest.fixture(scope='module')
+def late_call(tmp_path_factory, profiles_dir):
+    """Two scheduled runs: the first loads both evaluations (next day) and one
+    evaluated call, the second only the other call, on the day before; the
+    evaluations' day receives nothing in the second run."""
+    from datetime import datetime, timezone
+    tmp = tmp_path_factory.mktemp('late_call')
+    env = warehouse_env(tmp, profiles_dir)
+    day_ns = int(datetime.fromisoformat(f'{LATE_DAY}T00:00:00+00:00').replace(tzinfo=timezone.utc).timestamp()) * 10**9
+    hour = 3600 * 10**9
+    first, second = tmp / 'first.jsonl', tmp / 'second.jsonl'
+    first.write_text('\n'.join([
+        _otlp_call(EARLY_TRACE, EARLY_CALL, day_ns + 30 * hour),
+        _otlp_evaluation(EARLY_TRACE, EARLY_CALL, day_ns + 31 * hour, 5),
+        _otlp_evaluation(LATE_TRACE, LATE_CALL, day_ns + 33 * hour, 3),
+    ]) + '\n')
+    second.write_text(_otlp_call(LATE_TRACE, LATE_CALL, day_ns + 10 * hour) + '\n')
+    build = ('build', '--select', '+fct_evaluation_daily', '+fct_traces', '--exclude-resource-type', 'unit_test')
+    marts = 'select * from llm.fct_evaluations order by evaluation_id', \
+        'select * from llm.fct_evaluation_daily order by evaluation_date, model_family, evaluation_name'
+    llmwh('init', '--no-ttl', env_extra=env, check=True)
+    llmwh('load', 'otlp', str(first), env_extra=env, check=True)
+    dbt(*build, env_extra=env, check=True)
+    runs = {'first': [q(env, sql) for sql in marts]}
+    llmwh('load', 'otlp', str(second), env_extra=env, check=True)
+    dbt(*build, env_extra=env, check=True)
+    runs['second'] = [q(env, sql) for sql in marts]
+    dbt(*build, '--full-refresh', env_extra=env, check=True)
+    runs['full'] = [q(env, sql) for sql in marts]
+    return runs
+
+
+def test_a_call_arriving_after_its_evaluation_is_linked_on_the_next_run(late_call):
+    by_trace = {run: {r['trace_id']: r for r in rows[0]} for run, rows in late_call.items()}
+    assert by_trace['first'][LATE_TRACE]['call_id'] is None
+    assert by_trace['first'][EARLY_TRACE]['call_id'] == EARLY_CALL
+    for run in ('second', 'full'):
+        late = by_trace[run][LATE_TRACE]
+        assert (late['call_id'], late['provider'], late['model_id']) == (LATE_CALL, 'openai', 'gpt-4o'), run
+        assert late['model_family'] == by_trace[run][EARLY_TRACE]['model_family'] is not None, run
+        assert by_trace[run][EARLY_TRACE]['call_id'] == EARLY_CALL, run
+
+
+def test_the_daily_rollup_follows_the_late_link(late_call):
+    first_daily, second_daily = late_call['first'][1], late_call['second'][1]
+    # First run: one result without a model family, one with; then both on the evaluated model.
+    assert sorted((r['model_family'], r['results']) for r in first_daily) == sorted(
+        [('', 1), (late_call['second'][0][0]['model_family'], 1)])
+    assert [(r['results'], r['evaluated_calls'], r['mean_score']) for r in second_daily] == [(2, 2, 4.0)]
+
+
+def test_the_scheduled_runs_equal_one_full_build(late_call):
+    assert late_call['second'] == late_call['full']

@@ -3,7 +3,8 @@
 Written from the mart's documentation, not from its SQL: a row per UTC hour of
 the call's start, service, provider and model family (unknown provider or
 family as ''), token and cost sums NULL when no call of the row has one,
-failed calls left out of calls_without_usage and cost_complete.
+failed calls left out of calls_without_usage, unpriced_successful_calls and
+cost_complete.
 """
 
 from datetime import datetime, timezone
@@ -15,7 +16,8 @@ from conftest import sql_rows as q
 HOUR_NS = 3600 * 10**9
 SUMMED = ('input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens',
           'total_tokens', 'cost_usd')
-COLUMNS = ('call_date', 'calls', 'error_calls', *SUMMED, 'unpriced_calls', 'calls_without_usage', 'cost_complete')
+COLUMNS = ('call_date', 'calls', 'error_calls', *SUMMED, 'unpriced_calls', 'unpriced_successful_calls',
+           'calls_without_usage', 'cost_complete')
 
 
 def _sum(values):
@@ -39,6 +41,7 @@ def expected_hourly(calls: list) -> dict:
             'error_calls': len(group) - len(ok),
             **{column: _sum(c[column] for c in group) for column in SUMMED},
             'unpriced_calls': sum(1 for c in group if not c['is_priced']),
+            'unpriced_successful_calls': sum(1 for c in ok if not c['is_priced']),
             'calls_without_usage': sum(1 for c in ok if c['usage_source'] == 'none'),
             'cost_complete': all(c['is_priced'] for c in ok),
         }

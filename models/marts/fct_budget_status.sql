@@ -1,7 +1,13 @@
 {#- One row per budget (seeds/budgets.csv) for the period that contains the
     as-of time: spend to date, utilisation, a linear and a day-of-week aware
     forecast to the period end, and the threshold state. Rebuilt every run
-    (a table): budgets are few and the as-of time moves with the data. -#}
+    (a table): budgets are few and the as-of time moves with the data. Spend
+    per service, provider and model family comes from the hourly rollup
+    (fct_usage_hourly); calls are read only for what it cannot answer: the
+    as-of hour (the rollup's hour may run past the as-of time) and, when a
+    budget is scoped to a user, team or api key (not in the rollup), the
+    days the result can depend on. So a run reads a bounded window, however
+    long the history. -#}
 with
 
 calls as (
@@ -10,9 +16,34 @@ calls as (
 
 ),
 
+hourly as (
+
+    select * from {{ ref('fct_usage_hourly') }}
+
+),
+
 budgets as (
 
     select * from {{ ref('budgets') }}
+
+),
+
+call_days as (
+
+    -- The partition key alone: a narrow column, often answered from part metadata.
+    select
+        min(call_date) as first_call_date,
+        max(call_date) as last_call_date
+    from calls
+
+),
+
+newest_call as (
+
+    -- call_date is the day of started_at: the newest call is on the newest day.
+    select max(started_at) as newest_started_at
+    from calls
+    where call_date = (select any(last_call_date) from call_days)
 
 ),
 
@@ -25,11 +56,16 @@ as_of as (
             fromUnixTimestamp64Nano(toUnixTimestamp64Nano(toDateTime64('{{ var("budget_as_of") }}', 9, 'UTC')))
                 as as_of,
         {%- else -%}
-            max(started_at) as as_of,
+            newest_call.newest_started_at as as_of,
         {%- endif %}
         toDate(as_of) as as_of_date,
-        min(call_date) as first_call_date
-    from calls
+        toStartOfHour(as_of) as as_of_hour,
+        -- The first day spend is summed over: the month's or the forecast window's.
+        least(toStartOfMonth(as_of_date), as_of_date - {{ var('budget_forecast_window_days') | int }})
+            as first_spend_date,
+        call_days.first_call_date as first_call_date
+    from call_days
+    cross join newest_call
 
 ),
 
@@ -54,30 +90,76 @@ budget_periods as (
 
 ),
 
-scoped_calls as (
+call_scoped_budgets as (
 
-    -- Every call once per scope it can be budgeted under.
+    -- Scopes fct_usage_hourly does not have: their spend is read from the calls.
+    select count() > 0 as has_call_scoped_budgets
+    from budgets
+    where scope in ('user', 'team', 'api_key')
+
+),
+
+scoped_hours as (
+
+    -- Every full hour before the as-of hour once per scope the rollup has.
     select
         call_date,
         cost_usd,
-        is_priced,
-        is_error,
+        calls,
+        unpriced_successful_calls,
         arrayJoin([
             ('all', ''),
             ('service', toString(service_name)),
-            ('model', coalesce(model_family, '')),
-            ('provider', coalesce(provider, '')),
-            ('user', coalesce(user_id, '')),
-            ('team', coalesce(team, '')),
-            ('api_key', coalesce(api_key, ''))
+            ('model', model_family),
+            ('provider', toString(provider))
         ]) as scope_key
+    from hourly
+    where
+        call_date >= (select any(first_spend_date) from as_of)
+        and call_hour < (select any(as_of_hour) from as_of)
+
+),
+
+scoped_calls as (
+
+    -- The calls of the as-of hour up to the as-of time once per scope, and
+    -- the other calls of the window once per scope the rollup lacks (read
+    -- only when a budget has such a scope).
+    select
+        call_date,
+        cost_usd,
+        toUInt64(1) as calls,
+        toUInt64(not is_priced and not is_error) as unpriced_successful_calls,
+        arrayJoin(arrayFilter(
+            key -> started_at >= (select any(as_of_hour) from as_of)
+            or tupleElement(key, 1) in ('user', 'team', 'api_key'),
+            [
+                ('all', ''),
+                ('service', toString(service_name)),
+                ('model', coalesce(model_family, '')),
+                ('provider', coalesce(provider, '')),
+                ('user', coalesce(user_id, '')),
+                ('team', coalesce(team, '')),
+                ('api_key', coalesce(api_key, ''))
+            ]
+        )) as scope_key
     from calls
     where
         started_at <= (select any(as_of) from as_of)
-        and call_date >= (
-            select least(toStartOfMonth(any(as_of_date)), any(as_of_date) - {{ var('budget_forecast_window_days') }})
-            from as_of
+        and call_date >= (select any(first_spend_date) from as_of)
+        and (
+            -- The day too, so that only its partition is read.
+            call_date >= (select any(as_of_date) from as_of) and started_at >= (select any(as_of_hour) from as_of)
+            or (select any(has_call_scoped_budgets) from call_scoped_budgets)
         )
+
+),
+
+scoped as (
+
+    select * from scoped_hours
+    union all
+    select * from scoped_calls
 
 ),
 
@@ -88,9 +170,9 @@ daily_spend as (
         tupleElement(scope_key, 2) as scope_value,
         call_date,
         coalesce(sum(cost_usd), 0) as spend_usd,
-        count() as calls,
-        countIf(not is_priced and not is_error) as unpriced_calls
-    from scoped_calls
+        sum(calls) as calls,
+        sum(unpriced_successful_calls) as unpriced_calls
+    from scoped
     where tupleElement(scope_key, 1) = 'all' or tupleElement(scope_key, 2) != ''
     group by scope, scope_value, call_date
 

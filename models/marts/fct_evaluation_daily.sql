@@ -1,6 +1,11 @@
 {{
     config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by='evaluation_date',
         order_by='(evaluation_date, model_family, evaluation_name)',
+        pre_hook=["{{ reset_watermarks() }}", "{{ snapshot_watermarks(['fct_evaluations']) }}"],
+        post_hook="{{ commit_watermarks() }}",
     )
 }}
 
@@ -8,12 +13,17 @@
     name. Scores are only ever averaged within one evaluator name, so scales
     (0..1, 1..5) never mix. Rates are over the results that carry what they
     need: mean over numeric scores, pass rate over labelled results; NULL when
-    there are none. A small table rebuilt every run from fct_evaluations. -#}
+    there are none. Incremental: a run rebuilds the days fct_evaluations
+    rebuilt (a day partition is replaced whole). -#}
+{{ require_partitioned_by('evaluation_date') }}
 with
 
 evaluations as (
 
     select * from {{ ref('fct_evaluations') }}
+    {% if is_incremental() %}
+        where evaluation_date in ({{ changed_days('fct_evaluations') }})
+    {% endif %}
 
 ),
 

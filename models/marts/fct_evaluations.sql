@@ -1,27 +1,78 @@
 {{
     config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by='evaluation_date',
         order_by='(evaluation_date, evaluation_id)',
+        pre_hook=[
+            "{{ reset_watermarks() }}",
+            "{{ snapshot_watermarks(touched_trace_sources() + ['int_evaluation_results_extracted']) }}",
+        ],
+        post_hook="{{ commit_watermarks() }}",
     )
 }}
 
 {#- One row per evaluation result, linked to the evaluated span and, when
     that span is a leaf LLM call, to its fct_llm_calls row (model). The
-    explanation is never copied: it may quote the prompt or the answer. A
-    small table rebuilt every run from int_evaluation_results_extracted (which
-    is incremental), so a call that arrives after its evaluation is linked on
-    the next run. -#}
+    explanation is never copied: it may quote the prompt or the answer.
+    Incremental by evaluation day: a run rebuilds the days whose results
+    changed (int_evaluation_results_extracted) and the days of every result
+    whose evaluated trace had its calls recomputed (the traces fct_llm_calls
+    touched), so a call that arrives after its evaluation is linked on the
+    next run. The calls are looked up on the days their traces have spans
+    on, never over all history. -#}
+{{ require_partitioned_by('evaluation_date') }}
 with
+
+-- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
+{% if is_incremental() %}
+    relinked_traces as (
+
+        -- Traces with new spans or logs since this model last ran, and those
+        -- fct_llm_calls recomputed in this invocation (data that arrived
+        -- between its snapshot and this model's, re-linked on the next run).
+        {{ touched_traces() }}
+        union distinct
+        {{ touched_traces(consumer='fct_llm_calls') }}
+
+    ),
+
+    rebuilt_days as (
+
+        select day as evaluation_date
+        from ({{ changed_days('int_evaluation_results_extracted') }})
+        union distinct
+        select evaluation_date
+        from {{ ref('int_evaluation_results_extracted') }}
+        where trace_id in (select trace_id from relinked_traces)
+
+    ),
+{% endif %}
 
 results as (
 
     select * from {{ ref('int_evaluation_results_extracted') }}
+    {% if is_incremental() %}
+        where evaluation_date in (select evaluation_date from rebuilt_days)
+    {% endif %}
+
+),
+
+result_trace_days as (
+
+    -- A call is dated by a span of its trace: the days to look calls up on.
+    select distinct span_date
+    from {{ ref('int_spans_deduplicated') }}
+    where trace_id in (select trace_id from results)
 
 ),
 
 calls as (
 
     select * from {{ ref('fct_llm_calls') }}
-    where trace_id in (select trace_id from results)
+    where
+        call_date in (select span_date from result_trace_days)
+        and trace_id in (select trace_id from results)
 
 ),
 

@@ -2,44 +2,70 @@
     service whose cost, tokens, error rate or median latency stands out from
     its trailing baseline (median and MAD of the same series over the
     previous anomaly_baseline_days days; hourly points are compared with the
-    same hour of those days). Rebuilt every run (a table of small aggregates). -#}
+    same hour of those days). Rebuilt every run (a table of small
+    aggregates) from rollups, never from the calls: the summable series
+    from fct_usage_hourly, the median latencies from fct_latency_buckets. -#}
 with
 
-calls as (
+hourly as (
 
-    select * from {{ ref('fct_llm_calls') }}
+    select * from {{ ref('fct_usage_hourly') }}
 
 ),
 
-calls_by_series as (
+latencies as (
 
-    -- Every call once per granularity and once per dimension.
+    select * from {{ ref('fct_latency_buckets') }}
+
+),
+
+hours_by_series as (
+
+    -- Every rollup row once per granularity and once per dimension.
     select
+        calls,
+        error_calls,
         cost_usd,
         total_tokens,
-        is_error,
-        duration_ms,
-        arrayJoin([('day', toStartOfDay(started_at)), ('hour', toStartOfHour(started_at))]) as bucket,
-        arrayJoin([('model', coalesce(model_family, '')), ('service', toString(service_name))]) as dimension_key
-    from calls
+        -- Typed as the calls' started_at (DateTime of the session's zone, UTC), not DateTime('UTC').
+        toDateTime(toUnixTimestamp(call_hour)) as hour_start,
+        arrayJoin([('day', toStartOfDay(hour_start)), ('hour', hour_start)]) as bucket,
+        arrayJoin([('model', model_family), ('service', toString(service_name))]) as dimension_key
+    from hourly
 
 ),
 
-buckets as (
+sums as (
 
     select
         tupleElement(bucket, 1) as granularity,
         tupleElement(dimension_key, 1) as dimension,
         tupleElement(dimension_key, 2) as dimension_value,
         tupleElement(bucket, 2) as bucket_start,
-        count() as calls,
-        countIf(is_error) as error_calls,
+        sum(calls) as calls,
+        sum(error_calls) as error_calls,
+        -- A sum over only NULLs is NULL: no priced call means 0 cost, as before the rollup.
         coalesce(sum(cost_usd), 0) as cost_usd,
-        coalesce(sum(total_tokens), 0) as total_tokens,
-        quantileExactInclusive(0.5)(duration_ms) as duration_ms_p50  -- noqa: LT01
-    from calls_by_series
+        coalesce(sum(total_tokens), 0) as total_tokens
+    from hours_by_series
     where tupleElement(dimension_key, 2) != ''
     group by granularity, dimension, dimension_value, bucket_start
+
+),
+
+buckets as (
+
+    select
+        sums.*,
+        latencies.duration_ms_p50 as duration_ms_p50
+    from sums
+    left join latencies
+        on
+            sums.granularity = latencies.granularity
+            and sums.dimension = latencies.dimension
+            and sums.dimension_value = latencies.dimension_value
+            and sums.bucket_start = latencies.bucket_start
+    settings join_use_nulls = 1
 
 ),
 

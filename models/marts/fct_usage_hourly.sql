@@ -57,6 +57,7 @@ hourly as (
         sum(total_tokens) as total_tokens,
         sum(cost_usd) as cost_usd,
         countIf(not is_priced) as unpriced_calls,
+        countIf(not calls.is_priced and not calls.is_error) as unpriced_successful_calls,
         {{ completeness_rollup() }}
     from calls
     group by call_date, call_hour, service_name, provider, model_family
@@ -84,6 +85,7 @@ final as (
         cast(total_tokens as Nullable(Int64)) as total_tokens,
         cast(cost_usd as Nullable(Float64)) as cost_usd,
         cast(unpriced_calls as UInt64) as unpriced_calls,
+        cast(unpriced_successful_calls as UInt64) as unpriced_successful_calls,
         cast(calls_without_usage as UInt64) as calls_without_usage,
 
         ---------- booleans
