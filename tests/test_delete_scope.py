@@ -8,11 +8,13 @@ One warehouse of four generated days (20-23 Nov) plus hand-written traces:
   call leaves the 22nd, a day without any new row of the trace.
 - EARLY_ROOT: an LLM call on the 22nd whose root span (not an LLM call) on
   the 21st arrives in run A: the trace's row moves to the 21st.
-- EXPIRED: a root call on the 21st and a child call on the 22nd. Before run
-  B the raw partition of the 21st is dropped (as the raw TTL does) and a
-  span of another trace arrives on that day, so int_spans_deduplicated
-  rebuilds the 21st without the root; a late call of the trace on the 22nd
-  re-opens it in the same run.
+- EXPIRED: a root span and a call on the 21st, a call on the 22nd. Before
+  run B the raw partition of the 21st is dropped (as the raw TTL does) and a
+  span of another trace, not an LLM call, arrives on that day, so
+  int_spans_deduplicated rebuilds the 21st without the trace's spans there;
+  a late call of the trace on the 22nd re-opens it in the same run. No new
+  row of fct_llm_calls is on the 21st, and no trace it replaces still has a
+  span there, yet the trace's call there must go with the trace's other rows.
 """
 
 import json
@@ -94,7 +96,8 @@ def warehouse(tmp_path_factory, profiles_dir):
     _load(env, tmp / 'base.jsonl',
           _span(UMBRELLA, 'aa00000000000001', '', _ns('2026-11-22', 86400 - 5)),
           _span(EARLY_ROOT, 'bb00000000000002', 'bb00000000000001', _ns('2026-11-22', 600)),
-          _span(EXPIRED, 'cc00000000000001', '', _ns('2026-11-21', 86400 - 30)),
+          _span(EXPIRED, 'cc00000000000001', '', _ns('2026-11-21', 86400 - 30), llm=False),
+          _span(EXPIRED, 'cc00000000000004', 'cc00000000000001', _ns('2026-11-21', 86400 - 20)),
           _span(EXPIRED, 'cc00000000000002', 'cc00000000000001', _ns('2026-11-22', 30)))
     dbt('seed', env_extra=env, check=True)
     _run(env)
@@ -123,7 +126,7 @@ def warehouse(tmp_path_factory, profiles_dir):
     # one left, which must not be the expired day's.)
     _load(env, tmp / 'run_b_late.jsonl', _span(EXPIRED, 'cc00000000000003', 'cc00000000000001', _ns('2026-11-22', 60)))
     sql_write(env, "alter table otel.otel_traces drop partition '2026-11-21'")
-    _load(env, tmp / 'run_b_stranger.jsonl', _span(STRANGER, 'ee00000000000001', '', _ns('2026-11-21', 3600)))
+    _load(env, tmp / 'run_b_stranger.jsonl', _span(STRANGER, 'ee00000000000001', '', _ns('2026-11-21', 3600), llm=False))
     _run(env)
     state['after_b'] = {m: _rows(env, m, EXPIRED) for m in MARTS}
     state['duplicates_after_b'] = _duplicate_keys(env)
@@ -135,6 +138,8 @@ def test_the_hand_written_traces_start_as_written(warehouse):
     assert [(r['call_id'], r['day']) for r in base['fct_llm_calls'][UMBRELLA]] == [('aa00000000000001', '2026-11-22')]
     assert [r['day'] for r in base['fct_traces'][EARLY_ROOT]] == ['2026-11-22']
     assert [r['day'] for r in base['fct_traces'][EXPIRED]] == ['2026-11-21']
+    assert [(r['call_id'], r['day']) for r in base['fct_llm_calls'][EXPIRED]] == [
+        ('cc00000000000004', '2026-11-21'), ('cc00000000000002', '2026-11-22')]
 
 
 def test_a_call_that_became_an_umbrella_leaves_its_day(warehouse):
@@ -158,13 +163,15 @@ def test_no_key_is_duplicated_after_either_run(warehouse):
 
 
 def test_a_trace_whose_day_was_rebuilt_without_its_root_keeps_one_row(warehouse):
-    # int_spans_deduplicated lost the root (its raw day expired, then the day
-    # was rebuilt): the trace's old row on the 21st is outside the days the
-    # trace still has spans on, and must go all the same.
+    # int_spans_deduplicated lost the spans of the 21st (its raw day expired,
+    # then the day was rebuilt): the trace's old rows there are outside the
+    # days it still has spans on, and must go all the same, as the trace is
+    # recomputed from the spans left.
     traces = warehouse['after_b']['fct_traces']
-    assert [r['day'] for r in traces] == ['2026-11-22']
+    assert [(r['day'], r['llm_calls']) for r in traces] == [('2026-11-22', 2)]
     calls = warehouse['after_b']['fct_llm_calls']
-    assert sorted(r['call_id'] for r in calls) == ['cc00000000000002', 'cc00000000000003']
+    assert [(r['call_id'], r['day']) for r in calls] == [
+        ('cc00000000000002', '2026-11-22'), ('cc00000000000003', '2026-11-22')]
 
 
 def test_the_delete_leaves_untouched_day_partitions_alone(warehouse):
