@@ -122,7 +122,7 @@
         {%- set filled = run_query(
             "select distinct partition from system.parts where active and database = '"
             ~ rebuilt_relation.schema ~ "' and table = '" ~ rebuilt_relation.identifier ~ "'"
-        ).columns[0].values() -%}
+        ).rows | map(attribute=0) | list -%}
         {%- set commands = [] -%}
         {%- for day in days -%}
             {%- do commands.append(
@@ -161,7 +161,8 @@
         where exists (select 1 from {{ new_data_relation }})
         order by day
     {%- endset -%}
-    {{ return(run_query(days_sql).columns[0].values() | list) }}
+    {#- rows, not columns: a result without rows has no columns. -#}
+    {{ return(run_query(days_sql).rows | map(attribute=0) | list) }}
 {%- endmacro %}
 
 
