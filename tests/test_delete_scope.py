@@ -1,6 +1,7 @@
-"""The delete of fct_llm_calls and fct_traces (delete_insert on trace_id) is
-limited to the day partitions that can hold rows of the replaced traces
-(meta.delete_scope: trace_delete_scope), and still leaves one row per trace.
+"""fct_llm_calls and fct_traces (delete_insert on trace_id, meta.delete_scope:
+trace_delete_scope) replace the rows of recomputed traces by rebuilding only
+the day partitions that can hold them, and still leave one row per trace
+and call.
 
 One warehouse of four generated days (20-23 Nov) plus hand-written traces:
 - UMBRELLA: an LLM call just before midnight of the 22nd; its LLM child
