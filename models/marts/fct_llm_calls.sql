@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete_insert',
         unique_key='trace_id',
+        meta={'delete_scope': 'trace_delete_scope'},
         partition_by='call_date',
         order_by='(call_date, service_name, trace_id, call_id)',
         pre_hook=["{{ reset_watermarks() }}", "{{ snapshot_watermarks(touched_trace_sources()) }}"],

@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete_insert',
         unique_key='trace_id',
+        meta={'delete_scope': 'trace_delete_scope'},
         partition_by='trace_date',
         order_by='(trace_date, root_service_name, trace_id)',
         pre_hook=["{{ reset_watermarks() }}", "{{ snapshot_watermarks(touched_trace_sources()) }}"],
