@@ -61,12 +61,13 @@ def test_a_trace_crossing_midnight_over_two_runs_has_one_row(scheduled):
 def test_a_day_whose_only_call_became_an_umbrella_leaves_the_rollups(scheduled):
     marts, _, after_first, _ = scheduled
     # After the first run the lonely root is its day's only call ...
-    assert [r['call_date'] for r in after_first['fct_model_daily'] if r['call_date'] == LONELY_DAY]
     # ... its child arrives after midnight: the day has no call left, and no
     # rollup row may keep counting the root.
     assert [c['call_id'] for c in marts['fct_llm_calls'] if c['trace_id'] == LONELY_TRACE] == ['00000000000000b2']
-    for mart in ('fct_model_daily', 'fct_usage_hourly'):
-        assert not [r for r in marts[mart] if r['call_date'] == LONELY_DAY], mart
+    for mart, day in (('fct_model_daily', 'call_date'), ('fct_usage_hourly', 'call_date'),
+                      ('fct_latency_buckets', 'bucket_date')):
+        assert [r for r in after_first[mart] if r[day] == LONELY_DAY], mart
+        assert not [r for r in marts[mart] if r[day] == LONELY_DAY], mart
 
 
 def test_keys_are_unique_after_scheduled_runs(scheduled):
