@@ -223,9 +223,12 @@
     by day: the days those traces have spans on first, then the traces. The
     spans table is ordered by trace_id, and a run's touched traces are spread
     over nearly every granule of it, so the trace filter alone skips nothing
-    and reads every day of history. -#}
+    and reads every day of history. The days are a scalar subquery: a
+    constant that prunes partitions, computed once per query however often a
+    CTE using the condition is referenced (an IN subquery is evaluated again
+    at every reference). -#}
 {% macro of_touched_traces(date_column) -%}
-    {{ date_column }} in ({{ touched_trace_days() }})
+    has((select groupArray(call_date) from ({{ touched_trace_days() }})), {{ date_column }})
     and trace_id in ({{ touched_traces() }})
 {%- endmacro %}
 

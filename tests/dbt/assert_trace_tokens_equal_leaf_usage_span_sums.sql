@@ -21,8 +21,9 @@
 -- read (the raw spans are not ordered by trace). `dbt test`, a first build and
 -- --full-refresh check every trace.
 {%- set scoped = builds_incrementally('fct_traces') %}
+{#- A scalar (computed once per query, as in of_touched_traces). -#}
 {%- set touched_days -%}
-    select call_date from ({{ touched_trace_days(consumer='fct_traces') }})
+    (select groupArray(call_date) from ({{ touched_trace_days(consumer='fct_traces') }}))
 {%- endset %}
 -- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
 with recursive
@@ -38,7 +39,7 @@ spans as (
     from {{ ref('stg_otel__spans') }}
     {% if scoped -%}
         where
-            span_date in ({{ touched_days }})
+            has({{ touched_days }}, span_date)
             and trace_id in ({{ touched_traces(consumer='fct_traces') }})
     {% endif -%}
     -- One delivery per span: collector retries repeat (trace_id, span_id).
@@ -59,7 +60,7 @@ span_parents as (
     from {{ ref('stg_otel__spans') }}
     {% if scoped -%}
         where
-            span_date in ({{ touched_days }})
+            has({{ touched_days }}, span_date)
             and trace_id in ({{ touched_traces(consumer='fct_traces') }})
     {% endif -%}
     group by trace_id, span_id
@@ -76,7 +77,7 @@ traces as (
     from {{ ref('fct_traces') }}
     {% if scoped -%}
         where
-            trace_date in ({{ touched_days }})
+            has({{ touched_days }}, trace_date)
             and trace_id in ({{ touched_traces(consumer='fct_traces') }})
     {% endif -%}
 
@@ -90,7 +91,7 @@ calls as (
     from {{ ref('fct_llm_calls') }}
     {% if scoped -%}
         where
-            call_date in ({{ touched_days }})
+            has({{ touched_days }}, call_date)
             and trace_id in ({{ touched_traces(consumer='fct_traces') }})
     {% endif -%}
 
