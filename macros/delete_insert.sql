@@ -13,74 +13,22 @@
     PARTITION; a listed day left without rows is dropped). Other partitions
     are not read or touched, and each replaced day changes in one step. New
     data without rows changes nothing. Overrides the adapter's macro (a root
-    project macro wins), with its signature and query settings. -#}
+    project macro wins), with its signature and query settings; the others
+    get the adapter's own step, reachable as dbt.<macro>. -#}
 {% macro clickhouse__incremental_delete_insert(
     existing_relation, unique_key, incremental_predicates, is_distributed=False
 ) %}
     {%- set scope_macro = (config.get('meta') or {}).get('delete_scope') -%}
     {%- if is_distributed or not scope_macro -%}
-        {%- do stock_delete_insert(existing_relation, unique_key, incremental_predicates, is_distributed) -%}
+        {%- do dbt.clickhouse__incremental_delete_insert(
+            existing_relation, unique_key, incremental_predicates, is_distributed
+        ) -%}
     {%- elif incremental_predicates -%}
         {{ exceptions.raise_compiler_error(this ~ ': meta.delete_scope does not take incremental_predicates') }}
     {%- else -%}
         {%- do scoped_delete_insert(existing_relation, unique_key, scope_macro) -%}
     {%- endif -%}
 {% endmacro %}
-
-
-{#- The adapter's delete_insert step as dbt-clickhouse 1.10 has it (its own
-    macro of the same name is not reachable once overridden): create the new
-    data, delete the existing rows of its keys (a mutation), insert it. -#}
-{% macro stock_delete_insert(existing_relation, unique_key, incremental_predicates, is_distributed) %}
-    {%- set new_data_relation = existing_relation.incorporate(path={
-        "identifier": existing_relation.identifier + '__dbt_new_data_' + invocation_id.replace('-', '_')
-    }) -%}
-    {{ drop_relation_if_exists(new_data_relation) }}
-    {%- set distributed_new_data_relation = existing_relation.incorporate(path={
-        "identifier": existing_relation.identifier + '__dbt_distributed_new_data'
-    }) -%}
-    {%- set inserting_relation = new_data_relation -%}
-    {%- set local_suffix = adapter.get_clickhouse_local_suffix() -%}
-    {%- set local_db_prefix = adapter.get_clickhouse_local_db_prefix() -%}
-    {%- set settings = adapter.get_model_query_settings(model) -%}
-
-    {% if is_distributed %}
-    {%- set inserting_relation = distributed_new_data_relation -%}
-    {{ create_distributed_local_table(distributed_new_data_relation, new_data_relation, existing_relation, sql) }}
-    {% else %}
-    {% call statement('main') %}
-    {{ get_create_table_as_sql(False, new_data_relation, sql) }}
-    {% endcall %}
-    {% endif %}
-
-    {#- The delete mutation may run on a replica that has not yet synced the new
-        data; embedding the setting in the subquery makes it read a fresh snapshot. -#}
-    {%- set subquery_settings = (
-        ' settings select_sequential_consistency = 1' if target.database_engine == 'Shared' else ''
-    ) -%}
-    {%- if is_distributed -%}
-    {%- set deleted_from = existing_relation.incorporate(path={
-        "identifier": this.identifier + local_suffix, "schema": local_db_prefix + this.schema
-    }) ~ ' ' ~ on_cluster_clause(existing_relation) -%}
-    {%- else -%}
-    {%- set deleted_from = existing_relation -%}
-    {%- endif -%}
-    {%- set predicates = ['(' ~ unique_key ~ ') in (select ' ~ unique_key ~ ' from ' ~ inserting_relation
-        ~ subquery_settings ~ ')'] -%}
-    {%- do predicates.extend(incremental_predicates or []) -%}
-    {% call statement('delete_existing_data') %}
-    delete from {{ deleted_from }} where {{ predicates | join(' and ') }} {{ settings }}
-    {% endcall %}
-
-    {%- set dest_columns = adapter.get_columns_in_relation(existing_relation) -%}
-    {%- set dest_cols_csv = dest_columns | map(attribute='quoted') | join(', ') -%}
-    {% call statement('insert_new_data') %}
-    insert into {{ existing_relation }} select {{ dest_cols_csv }} from {{ inserting_relation }} {{ settings }}
-    {% endcall %}
-    {% do adapter.drop_relation(new_data_relation) %}
-    {{ drop_relation_if_exists(distributed_new_data_relation) }}
-{% endmacro %}
-
 
 
 {#- The scoped delete_insert step (see clickhouse__incremental_delete_insert). -#}
