@@ -124,9 +124,7 @@
     day can have lost spans, e.g. a late span on a day whose raw partition
     already expired). Subquery of dates, column `day`. -#}
 {% macro trace_delete_scope(new_data_relation) -%}
-    select span_date as day
-    from {{ ref('int_spans_deduplicated') }}
-    where trace_id in (select trace_id from {{ new_data_relation }})
+    {{ trace_span_days('select trace_id from ' ~ new_data_relation, 'day') }}
     union distinct
     {{ changed_days('int_spans_deduplicated') }}
 {%- endmacro %}

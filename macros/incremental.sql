@@ -213,9 +213,16 @@
     umbrella). Subquery of dates, column `call_date`. `consumer` as in
     touched_traces. -#}
 {% macro touched_trace_days(consumer=none) -%}
-    select distinct span_date as call_date
+    {{ trace_span_days(touched_traces(consumer=consumer), 'call_date') }}
+{%- endmacro %}
+
+
+{#- The days the traces of `traces` (a subquery of trace ids) have spans on
+    in int_spans_deduplicated: subquery of dates, column `column`. -#}
+{% macro trace_span_days(traces, column) -%}
+    select distinct span_date as {{ column }}
     from {{ ref('int_spans_deduplicated') }}
-    where trace_id in ({{ touched_traces(consumer=consumer) }})
+    where trace_id in ({{ traces }})
 {%- endmacro %}
 
 

@@ -61,9 +61,7 @@ results as (
 result_trace_days as (
 
     -- A call is dated by a span of its trace: the days to look calls up on.
-    select distinct span_date
-    from {{ ref('int_spans_deduplicated') }}
-    where trace_id in (select trace_id from results)
+    {{ trace_span_days('select trace_id from results', 'span_date') }}
 
 ),
 
