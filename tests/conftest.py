@@ -72,6 +72,12 @@ def dbt(*args, **kwargs):
     return run([str(BIN / 'dbt'), *args], **kwargs)
 
 
+def project_var(name):
+    """A var of dbt_project.yml: tests read shared facts from the project, never a copy."""
+    import yaml
+    return yaml.safe_load((ROOT / 'dbt_project.yml').read_text())['vars'][name]
+
+
 def sql_rows(env, sql) -> list:
     """Rows of `llmwh sql` on the warehouse of `env`, as dicts."""
     # `--` ends the options (SQL may start with a `--` comment); split on newlines

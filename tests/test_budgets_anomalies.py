@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from conftest import dbt, llmwh, warehouse_env, sql_rows as q, sql_write as execute
+from conftest import dbt, llmwh, project_var, warehouse_env, sql_rows as q, sql_write as execute
 
 START = date(2026, 3, 2)          # a Monday; 10 days, so the as-of day below has a full trailing week
 DAYS = 10
@@ -194,6 +194,38 @@ def test_latency_buckets_are_the_exact_medians_of_the_calls(warehouse):
         known = [d for d in durations if d is not None]
         assert got[key]['calls'] == len(durations), key
         assert got[key]['duration_ms_p50'] == (pytest.approx(median(known), rel=1e-12) if known else None), key
+
+
+def test_latency_histograms_count_each_call_under_its_bucket_bound(warehouse):
+    """Each bucket's histogram holds every call with a duration once, under the one bound with bound / growth < d <= bound."""
+    from bisect import bisect_left
+    from collections import Counter
+    growth = float(project_var('latency_histogram_growth'))
+    calls = q(warehouse, 'select toString(started_at) as started, duration_ms, model_family, '
+                         'toString(service_name) as service from llm.fct_llm_calls')
+    rows = q(warehouse, 'select granularity, dimension, dimension_value, toString(bucket_start) as bucket, '
+                        'mapKeys(duration_ms_histogram) as bounds, mapValues(duration_ms_histogram) as counts '
+                        'from llm.fct_latency_buckets')
+    got = {(r['granularity'], r['dimension'], r['dimension_value'], r['bucket']):
+           dict(zip(map(float, r['bounds']), map(int, r['counts']))) for r in rows}
+    expected = {key: Counter() for key in got}
+    for c in calls:
+        if c['duration_ms'] is None:
+            continue
+        day, hour = c['started'][:10] + ' 00:00:00', c['started'][:13] + ':00:00'
+        for dimension, value in (('model', c['model_family']), ('service', c['service'])):
+            for granularity, bucket in (('day', day), ('hour', hour)):
+                if value:
+                    key = (granularity, dimension, value, bucket)
+                    bounds = sorted(got[key])
+                    d = c['duration_ms']
+                    # The smallest bound at or above d (a relative 1e-12 for float rounding at the edges).
+                    bound = bounds[bisect_left(bounds, d * (1 - 1e-12))]
+                    assert (bound == 0) == (d == 0), (key, d, bound)
+                    assert d == 0 or bound / growth < d * (1 + 1e-12), (key, d, bound)
+                    expected[key][bound] += 1
+    assert sum(map(len, expected.values())) > 100
+    assert got == {key: dict(counts) for key, counts in expected.items()}
 
 
 # ------------------------------------------------------------------ planted anomalies

@@ -8,6 +8,7 @@ queries/*.sql must run unchanged, as `llmwh sql` runs it, and return rows.
 """
 
 import json
+import math
 import re
 import sys
 from datetime import datetime, timezone
@@ -15,7 +16,7 @@ from datetime import datetime, timezone
 import pytest
 import yaml
 
-from conftest import BIN, ROOT, dbt, llmwh, run, sql_rows, warehouse_env
+from conftest import BIN, ROOT, dbt, llmwh, project_var, run, sql_rows, warehouse_env
 
 sys.path.insert(0, str(ROOT))
 
@@ -244,6 +245,33 @@ def test_token_verification_agrees_with_the_marts(results):
     assert rows and any(r['structured_records'] for r in rows)
     assert {r['level'] for r in rows} == {'conversation', 'trace'}
     assert all(r['prompt_diff_vs_mart'] == 0 for r in rows if r['mart_app_prompt_tokens'] is not None)
+
+
+def test_latency_percentiles_from_histograms_bound_the_exact_ones(results):
+    """The cookbook's percentiles from fct_latency_buckets' histograms against every call's duration:
+    each is a duration bound that reaches the nearest rank, and the bound below it does not."""
+    env, _ = results
+    growth = float(project_var('latency_histogram_growth'))
+    text = (QUERIES / 'latency_percentiles_by_model.sql').read_text()
+    proc = llmwh('sql', '--format', 'json', '--', text, env_extra=env, check=True)
+    got = {r['model_family']: r for r in map(json.loads, proc.stdout.splitlines())}
+    calls = sql_rows(env, 'select model_family, duration_ms from llm.fct_llm_calls '
+                          'where call_date >= today() - 6 and model_family is not null')
+    durations = {}
+    for c in calls:
+        durations.setdefault(c['model_family'], []).append(c['duration_ms'])
+    assert set(got) == set(durations) and len(got) > 3
+    for model, values in durations.items():
+        known = [d for d in values if d is not None]
+        assert got[model]['calls'] == len(values), model
+        for column, level in (('p50_ms', 0.5), ('p95_ms', 0.95), ('p99_ms', 0.99)):
+            p = got[model][column]
+            if not known:
+                assert p is None, (model, column)
+                continue
+            rank = math.ceil(level * len(known))
+            assert sum(d <= p * (1 + 1e-12) for d in known) >= rank, (model, column, p)
+            assert sum(d <= p / growth * (1 - 1e-12) for d in known) < rank, (model, column, p)
 
 
 def test_the_benchmark_reports_a_latency_per_panel(results):

@@ -92,11 +92,20 @@ from calls group by call_date, model order by call_date, model"""
 
 
 def _p95_latency(w: Window) -> tuple:
+    # The day histograms of fct_latency_buckets merged over the window
+    # (queries/latency_percentiles_by_model.sql): the bucket bound holding
+    # the p95, at most latency_histogram_growth - 1 above the exact value.
     mart = f"""
-select model_family as model, quantile(0.95)(duration_ms) as p95_ms
-from llm.fct_llm_calls
-where call_date between '{w.first_day}' and '{w.last_day}'
-group by model order by model"""
+select model, arrayReduce('quantileExactWeighted(0.95)', histogram.1, histogram.2) as p95_ms
+from (
+    select dimension_value as model,
+        sumMap(mapKeys(duration_ms_histogram), mapValues(duration_ms_histogram)) as histogram
+    from llm.fct_latency_buckets
+    where granularity = 'day' and dimension = 'model'
+        and bucket_date between '{w.first_day}' and '{w.last_day}'
+    group by model
+)
+order by model"""
     raw = _raw_calls(w) + """
 select model, quantile(0.95)(duration_ms) as p95_ms from calls group by model order by model"""
     return mart, raw
