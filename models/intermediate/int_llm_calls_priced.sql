@@ -52,6 +52,20 @@ call_providers as (
 
 ),
 
+calls_with_price_keys as (
+
+    -- The model a call is priced by: the response model (what was served:
+    -- a dated snapshot, an audio, realtime or fine-tuned model); the request
+    -- model only when no response model was reported. The provider as a
+    -- join key ('' for none: no price row names the empty provider).
+    select
+        *,
+        lower(coalesce(nullIf(response_model, ''), request_model, '')) as price_model_id,
+        coalesce(provider, '') as price_provider
+    from calls
+
+),
+
 leaf_calls_per_trace as (
 
     select
@@ -92,7 +106,7 @@ calls_with_usage as (
             use_log_usage, 'log',
             'none'
         ) as usage_source
-    from calls
+    from calls_with_price_keys as calls
     left join leaf_calls_per_trace using (trace_id)
     left join log_usage_per_trace using (trace_id)
     settings join_use_nulls = 1
@@ -101,30 +115,32 @@ calls_with_usage as (
 
 call_models as (
 
-    -- The model a call is priced by: the response model (what was served:
-    -- a dated snapshot, an audio, realtime or fine-tuned model); the request
-    -- model only when no response model was reported.
+    -- Prices are resolved once per (provider, model id), never per call.
+    -- The pairs are a scalar subquery, computed once per query: the CTEs
+    -- below read this one several times, and a CTE is re-evaluated on
+    -- every reference.
     select
-        span_id,
-        trace_id,
-        provider,
-        started_at,
-        lower(coalesce(nullIf(response_model, ''), request_model, '')) as model_id
-    from calls_with_usage
+        tupleElement(pair, 1) as provider,
+        tupleElement(pair, 2) as model_id
+    from (
+        select
+            arrayJoin((
+                select groupUniqArray((price_provider, price_model_id))
+                from calls_with_price_keys
+            )) as pair
+    ) as model_pairs
 
 ),
 
-call_keys as (
+model_id_keys as (
 
-    -- Each call once per key its model id is matched on, in order: the id
-    -- as sent (0); without a Vertex resource path and route prefix (1);
-    -- that with a compact snapshot date dashed (2). A lower key order wins
+    -- Each model id once per key it is matched on, in order: the id as
+    -- sent (0); without a Vertex resource path and route prefix (1); that
+    -- with a compact snapshot date dashed (2). A lower key order wins
     -- within a provider, as genai-prices tries the id as sent first.
     select
-        span_id,
-        trace_id,
         provider,
-        started_at,
+        model_id,
         model_key,
         min(key_order) as key_order
     from call_models
@@ -135,22 +151,22 @@ call_keys as (
             {{ dashed_date_model_key(price_model_key('model_id')) }}
         ] as model_key,
         [0, 1, 2] as key_order
-    group by span_id, trace_id, provider, started_at, model_key
+    group by provider, model_id, model_key
 
 ),
 
 model_keys as (
 
-    select distinct model_key from call_keys
+    select distinct model_key from model_id_keys
 
 ),
 
 pattern_matches as (
 
-    -- Regex matching runs once per distinct key and price row, never per
-    -- call: calls then equi-join on the key. Prices are the outer side so
-    -- that consecutive rows share one pattern (match() compiles a
-    -- non-constant pattern once per run of equal patterns, not once per row).
+    -- Regex matching runs once per distinct key and price row: models then
+    -- equi-join on the key. Prices are the outer side so that consecutive
+    -- rows share one pattern (match() compiles a non-constant pattern once
+    -- per run of equal patterns, not once per row).
     select
         model_keys.model_key as model_key,
         prices.*
@@ -170,14 +186,16 @@ prices_by_model_key as (
 
 price_candidates as (
 
-    -- Every price row whose pattern matches one of the call's keys, whose
-    -- period contains the call's start time (an as-of match), and that is
-    -- open to the call's provider: a row naming a provider prices only its
-    -- calls, and another catalogue provider's row applies only if it is a
-    -- maker's list (never a reseller's price for someone else's calls).
+    -- Every price row whose pattern matches one of the model's keys and
+    -- that is open to the call's provider: a row naming a provider prices
+    -- only its calls, and another catalogue provider's row applies only if
+    -- it is a maker's list (never a reseller's price for someone else's
+    -- calls). A row without a start never applies.
     select
-        call_keys.span_id as span_id,
-        call_keys.trace_id as trace_id,
+        model_id_keys.provider as provider,
+        model_id_keys.model_id as model_id,
+        prices_by_model_key.valid_from as valid_from,
+        prices_by_model_key.valid_to as valid_to,
         prices_by_model_key.model_pattern as priced_model,
         prices_by_model_key.catalogue_provider as price_catalogue_provider,
         prices_by_model_key.input_usd_per_mtok,
@@ -200,34 +218,74 @@ price_candidates as (
         prices_by_model_key.is_override as is_override,
         prices_by_model_key.provider_rank as provider_rank,
         prices_by_model_key.pattern_priority as pattern_priority,
-        call_keys.key_order as key_order
-    from call_keys
-    inner join prices_by_model_key on call_keys.model_key = prices_by_model_key.model_key
-    left join call_providers on call_keys.provider = call_providers.provider
+        model_id_keys.key_order as key_order
+    from model_id_keys
+    inner join prices_by_model_key on model_id_keys.model_key = prices_by_model_key.model_key
+    left join call_providers on model_id_keys.provider = call_providers.provider
     where
-        call_keys.started_at >= prices_by_model_key.valid_from
-        and (prices_by_model_key.valid_to is null or call_keys.started_at < prices_by_model_key.valid_to)
-        and (prices_by_model_key.provider is null or prices_by_model_key.provider = call_keys.provider)
+        prices_by_model_key.valid_from is not null
+        and (prices_by_model_key.provider is null or prices_by_model_key.provider = model_id_keys.provider)
         and (prices_by_model_key.is_maker or prices_by_model_key.catalogue_provider = call_providers.catalogue_provider)
     settings join_use_nulls = 1
 
 ),
 
-best_price as (
+segment_starts as (
 
-    select *
+    -- The instants at which a model's valid price rows can change: every
+    -- period bound. Between two consecutive bounds the same rows are valid
+    -- (valid_from inclusive, valid_to exclusive), so one best row per
+    -- segment prices every call that starts in it.
+    select distinct
+        provider,
+        model_id,
+        cast(assumeNotNull(bound) as DateTime64(9)) as segment_start
     from price_candidates
+    array join [valid_from, valid_to] as bound
+    where bound is not null
+
+),
+
+best_by_segment as (
+
+    select
+        segment_starts.provider as provider,
+        segment_starts.model_id as model_id,
+        segment_starts.segment_start as segment_start,
+        price_candidates.* except (provider, model_id)
+    from segment_starts
+    inner join price_candidates
+        on
+            segment_starts.provider = price_candidates.provider
+            and segment_starts.model_id = price_candidates.model_id
+    where
+        segment_starts.segment_start >= price_candidates.valid_from
+        and (price_candidates.valid_to is null or segment_starts.segment_start < price_candidates.valid_to)
     order by
-        trace_id asc, span_id asc, same_provider desc, is_override desc, provider_rank asc,
-        key_order asc, pattern_priority desc, price_catalogue_provider asc, priced_model asc
-    limit 1 by trace_id, span_id
+        provider asc, model_id asc, segment_start asc, same_provider desc, is_override desc,
+        provider_rank asc, key_order asc, pattern_priority desc, price_catalogue_provider asc,
+        priced_model asc
+    limit 1 by provider, model_id, segment_start
+
+),
+
+segment_prices as (
+
+    -- A segment without a valid row stays, with NULL prices, so that the
+    -- as-of join below does not carry the previous segment's price into it.
+    select
+        segment_starts.*,
+        best_by_segment.* except (provider, model_id, segment_start)
+    from segment_starts
+    left join best_by_segment using (provider, model_id, segment_start)
+    settings join_use_nulls = 1
 
 ),
 
 priced as (
 
     select
-        calls_with_usage.* except (trace_id, span_id),
+        calls_with_usage.* except (trace_id, span_id, price_model_id, price_provider),
         cast(calls_with_usage.trace_id as String) as trace_id,
         cast(calls_with_usage.span_id as String) as span_id,
         best_price.priced_model as priced_model,
@@ -245,7 +303,12 @@ priced as (
             'best_price.requests_usd_per_k',
         ) }} as cost_usd
     from calls_with_usage
-    left join best_price using (trace_id, span_id)
+    -- As of the call's start: the segment that began last at or before it.
+    asof left join segment_prices as best_price
+        on
+            calls_with_usage.price_provider = best_price.provider
+            and calls_with_usage.price_model_id = best_price.model_id
+            and calls_with_usage.started_at >= best_price.segment_start
     settings join_use_nulls = 1
 
 )
