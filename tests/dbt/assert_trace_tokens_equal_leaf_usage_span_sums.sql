@@ -4,7 +4,7 @@
 -- below it, at any depth, reports usage too (then it is an umbrella: a
 -- workflow, agent, chain or proxy span repeating its children's tokens).
 -- Ancestry is a recursive walk up the parent ids (at most 64 generations, so
--- a parent cycle in bad data ends).
+-- a parent cycle in bad data ends), on hashed ids (below).
 --
 -- Traces where a call's usage came from the app's token logs (usage_source
 -- 'log') are left out: their tokens do not come from spans. Fails for
@@ -28,43 +28,54 @@
 -- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
 with recursive
 
-spans as (
+-- Spans are keyed by a 64-bit hash of (trace_id, span_id), parents by that
+-- of (trace_id, parent_span_id): the walk below joins on one integer
+-- instead of two strings, which at 10M spans took 5 GB of memory. Two of
+-- 10M spans share a key with a probability of about 3e-6.
+deliveries as (
 
     select
         trace_id,
         span_id,
         parent_span_id,
+        started_at,
         input_tokens,
-        output_tokens
+        output_tokens,
+        cityHash64(trace_id, span_id) as span_key,
+        cityHash64(trace_id, parent_span_id) as parent_key
     from {{ ref('stg_otel__spans') }}
     {% if scoped -%}
         where
             has({{ touched_days }}, span_date)
             and trace_id in ({{ touched_traces(consumer='fct_traces') }})
     {% endif -%}
-    -- One delivery per span: collector retries repeat (trace_id, span_id).
-    order by trace_id, span_id, started_at
-    limit 1 by trace_id, span_id
 
 ),
 
--- Only the ids the walk up needs, so each step of the recursion reads three
+spans as (
+
+    -- One delivery per span (collector retries repeat (trace_id, span_id)):
+    -- the first.
+    select
+        span_key,
+        any(trace_id) as trace_id,
+        argMin(tuple(parent_key, input_tokens, output_tokens), started_at) as first_delivery
+    from deliveries
+    group by span_key
+
+),
+
+-- Only the keys the walk up needs, so each step of the recursion reads
 -- narrow columns (ClickHouse evaluates a CTE at every reference).
 span_parents as (
 
     select
-        trace_id,
-        span_id,
+        span_key,
         -- The parent of the first delivery, as the dedup of spans above.
-        tupleElement(argMin(tuple(parent_span_id), started_at), 1) as first_parent_span_id
-    from {{ ref('stg_otel__spans') }}
-    {% if scoped -%}
-        where
-            has({{ touched_days }}, span_date)
-            and trace_id in ({{ touched_traces(consumer='fct_traces') }})
-    {% endif -%}
-    group by trace_id, span_id
-    having first_parent_span_id is not null
+        tupleElement(argMin(tuple(parent_key), started_at), 1) as first_parent_key
+    from deliveries
+    group by span_key
+    having first_parent_key is not null
 
 ),
 
@@ -99,7 +110,12 @@ calls as (
 
 usage_spans as (
 
-    select *
+    select
+        span_key,
+        trace_id,
+        tupleElement(first_delivery, 1) as parent_key,
+        tupleElement(first_delivery, 2) as input_tokens,
+        tupleElement(first_delivery, 3) as output_tokens
     from spans
     where input_tokens is not null or output_tokens is not null
 
@@ -107,26 +123,20 @@ usage_spans as (
 
 usage_span_ancestors as (
 
+    -- One row per usage span and span above it.
     select
-        trace_id,
-        span_id as usage_span_id,
-        parent_span_id as ancestor_span_id,
+        assumeNotNull(parent_key) as ancestor_key,
         1 as generation
     from usage_spans
-    where parent_span_id is not null
+    where parent_key is not null
 
     union all
 
     select
-        usage_span_ancestors.trace_id,
-        usage_span_ancestors.usage_span_id,
-        span_parents.first_parent_span_id as ancestor_span_id,
+        assumeNotNull(span_parents.first_parent_key) as ancestor_key,
         usage_span_ancestors.generation + 1 as generation
     from usage_span_ancestors
-    inner join span_parents
-        on
-            usage_span_ancestors.trace_id = span_parents.trace_id
-            and usage_span_ancestors.ancestor_span_id = span_parents.span_id
+    inner join span_parents on usage_span_ancestors.ancestor_key = span_parents.span_key
     where usage_span_ancestors.generation < 64
 
 ),
@@ -135,10 +145,8 @@ usage_spans_classified as (
 
     select
         *,
-        (trace_id, span_id) in (
-            select
-                usage_span_ancestors.trace_id,
-                usage_span_ancestors.ancestor_span_id
+        span_key in (
+            select usage_span_ancestors.ancestor_key
             from usage_span_ancestors
         ) as has_usage_below
     from usage_spans
