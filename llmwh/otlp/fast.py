@@ -274,7 +274,7 @@ def read_log_record(js, msg, depth: int, st: State) -> tuple:
 def _short_or_long(short_way):
     """A message reader: `short_way`'s dict of proto fields when the message is plain, else the long way."""
     def read(js, msg, depth: int, st: State) -> dict:
-        if depth + 3 <= MAX_DEPTH:   # the short way goes down to attribute values
+        if depth + 4 <= MAX_DEPTH:   # the short way goes down to an exemplar's attribute values
             fields = short_way(js)
             if fields is not None:
                 return fields

@@ -42,6 +42,7 @@ _POINT_COUNTS = ('flags',)
 _POINT_KEYS = ('attributes', 'startTimeUnixNano', 'timeUnixNano', 'exemplars', *_POINT_COUNTS)
 _NUMBER_POINT_KEYS = frozenset([*_POINT_KEYS, 'asDouble', 'asInt'])
 _HISTOGRAM_POINT_KEYS = frozenset([*_POINT_KEYS, 'count', 'sum', 'bucketCounts', 'explicitBounds', 'min', 'max'])
+_EXEMPLAR_KEYS = frozenset(['filteredAttributes', 'timeUnixNano', 'asDouble', 'asInt', 'spanId', 'traceId'])
 _ZERO_TRACE, _ZERO_SPAN = '0' * 32, '0' * 16
 _NO_FIELDS, _NO_ITEMS = {}, []
 # SpanKind by number or name; True and 1.0 find 1 as protobuf's int() reads them.
@@ -378,11 +379,44 @@ def _double(x):
     return float(x) if type(x) is int and -_F64_EXACT <= x <= _F64_EXACT else None
 
 
+def _exemplar_id(x, size: int):
+    """The bytes of an exemplar's hex id as the long way reads them (b'' when absent), None when not plain."""
+    if x is None or x == '':
+        return b''
+    if type(x) is not str or len(x) != 2 * size:
+        return None
+    try:
+        return binascii.unhexlify(x)
+    except ValueError:
+        return None
+
+
+def _exemplar(js) -> Optional[dict]:
+    """An exemplar of the usual shape as the long way's dict of proto fields, or None."""
+    if type(js) is not dict or not _EXEMPLAR_KEYS.issuperset(js):
+        return None
+    get = js.get
+    time, attrs = _u64(get('timeUnixNano', 0)), get('filteredAttributes')
+    attrs = {} if attrs is None else attributes(attrs)
+    span_id, trace_id = _exemplar_id(get('spanId'), 8), _exemplar_id(get('traceId'), 16)
+    as_double, as_int = get('asDouble'), get('asInt')
+    if time is None or attrs is None or span_id is None or trace_id is None or (
+            as_double is not None and as_int is not None):
+        return None
+    out = {'filtered_attributes': attrs, 'time_unix_nano': time, 'span_id': span_id, 'trace_id': trace_id}
+    if as_double is not None:
+        out['as_double'] = as_double = _double(as_double)
+        return None if as_double is None else out
+    if as_int is not None:
+        out['as_int'] = as_int = _int64(as_int)
+        return None if as_int is None else out
+    return out
+
+
 def _point_common(js: dict, get) -> Optional[dict]:
     """The fields every data point has, read as the long way gives them (proto names)."""
-    exemplars = get('exemplars')
-    if not _counts_ok(js, _POINT_COUNTS) or exemplars is not None and exemplars != _NO_ITEMS:
-        return None      # exemplars (rare) take the long way with their point
+    if not _counts_ok(js, _POINT_COUNTS):
+        return None
     times = _times(get('startTimeUnixNano', 0), get('timeUnixNano', 0))
     attrs = get('attributes')
     attrs = {} if attrs is None else attributes(attrs)
@@ -391,6 +425,14 @@ def _point_common(js: dict, get) -> Optional[dict]:
     point = {'attributes': attrs, 'start_time_unix_nano': times[0], 'time_unix_nano': times[1]}
     if 'flags' in js:
         point['flags'] = js['flags']
+    exemplars = get('exemplars')
+    if exemplars is not None and exemplars != _NO_ITEMS:
+        if type(exemplars) is not list:
+            return None
+        exemplars = [_exemplar(e) for e in exemplars]
+        if None in exemplars:
+            return None
+        point['exemplars'] = exemplars
     return point
 
 
