@@ -25,7 +25,7 @@ import signal
 import tempfile
 import time
 from collections import Counter, deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterator, Optional, Sequence
@@ -40,7 +40,7 @@ from llmwh.warehouse import Warehouse
 from llmwh.warehouse.ddl import quote
 from llmwh.warehouse.exporter import INSERT_COLUMNS
 from llmwh.warehouse.introspect import table_columns, table_retention_days
-from llmwh.warehouse.loaded_files import (LOADED_FILES, LOADED_FILES_COLUMNS, content_sha256, previous_load,
+from llmwh.warehouse.loaded_files import (LOADED_FILES, LOADED_FILES_COLUMNS, content_sha256, previous_loads,
                                           record_load, skipped_message)
 
 QUARANTINE = 'llmwh_quarantine'
@@ -54,6 +54,10 @@ INSERT_FORMAT = 'ArrowStream'
 # 2 workers on 2 cores than in-process, where the previous file's insert overlaps).
 POOL_MIN_BYTES = 64 << 20
 SPOOL_MEMORY_BYTES = 64 << 20  # spooled rows beyond this go to a temp file
+# Parsed files whose inserts may wait in line: a short file after a long one does not hold
+# up the parse of the next while the long one goes in. Memory: this many files' spools.
+PARSED_AHEAD = 2
+LOOK_UP_BYTES = 256 << 20   # content hashed ahead of the parse, looked up with one query
 PROGRESS_SECONDS = 10
 _EPOCH = datetime(1970, 1, 1)
 # Test hook of the crash tests (tests/test_load_crash.py), documented in the
@@ -153,11 +157,6 @@ class OtlpLoader:
                           'retention: TTL drops them. Backfill old data into tables created with '
                           '`llmwh init --no-ttl` (or ALTER TABLE ... REMOVE TTL)', err=True)
 
-    def _previous_load(self, sha256: str):
-        if sha256 in self.seen:
-            return self.seen[sha256], None
-        return previous_load(self.wh, self.database, sha256)
-
     # -- files
 
     def load(self, paths: Sequence[str]) -> Summary:
@@ -168,33 +167,34 @@ class OtlpLoader:
         self.parallel = self.jobs > 1 and sum(os.path.getsize(p) for p in paths) >= POOL_MIN_BYTES
         summary = Summary()
         started = time.monotonic()
-        inserting = None
+        # In file order: (future, parsed, seconds parsing) of files going in, and notes of skipped ones.
+        pending = deque()
+        looked_up = deque()
+        last = None   # the last insert started
         try:
-            ahead = self._look_up(paths[0]) if paths else None
             for i in range(len(paths)):
-                path, sha256, size, note = ahead
-                parsed, parse_started = None, time.monotonic()
-                if note is None:
-                    # Parsed while the previous file's rows go in (the engine releases the GIL).
+                if not looked_up:
+                    looked_up.extend(self._look_up(paths[i:]))
+                path, sha256, size, previous = looked_up.popleft()
+                note = self._skip_note(path, sha256, previous)
+                if note is not None:
+                    pending.append((note, bool(sha256)))
+                else:
+                    parse_started = time.monotonic()
+                    # Parsed while earlier files' rows go in (the engine releases the GIL).
                     parsed = self._parse_file(path, sha256, size)
                     self.seen[sha256] = os.path.abspath(path)   # the same content later in this run is skipped
-                self._finish(inserting, summary)
-                inserting = None
-                if note is not None:
-                    self.echo(f'  {note}')
-                    summary.skipped += bool(sha256)
-                # Looked up before this file's insert starts: the lookup would wait for it.
-                ahead = self._look_up(paths[i + 1]) if i + 1 < len(paths) else None
-                if parsed is not None:
-                    inserting = self._start_insert(parsed, time.monotonic() - parse_started)
-            self._finish(inserting, summary)
-            inserting = None
+                    pending.append(self._start_insert(parsed, time.monotonic() - parse_started, last))
+                    last = pending[-1][0]
+                self._report_done(pending, summary, keep=PARSED_AHEAD)
+            self._report_done(pending, summary, keep=0)
         finally:
             try:
-                if inserting is not None:
-                    # Something failed while a file's rows went in: that load ends first, and
-                    # its own error, the earlier one, is the one raised.
-                    inserting[0].result()
+                # Something failed: the loads already going in end first, and an error of
+                # theirs, the earlier one, is the one raised.
+                for item in pending:
+                    if isinstance(item[0], Future):
+                        item[0].result()
             finally:
                 if self.inserter is not None:
                     self.inserter.shutdown()
@@ -205,27 +205,56 @@ class OtlpLoader:
         summary.seconds = time.monotonic() - started
         return summary
 
-    def _look_up(self, path: str) -> tuple:
-        """(path, sha256, size, note): note says why the file is not loaded (empty, or this
-        content was loaded before and --force is off); sha256 is None for an empty file."""
+    def _report_done(self, pending: deque, summary: Summary, keep: int):
+        """Report the files whose loads ended, in file order, waiting for the oldest ones
+        while more than `keep` are pending."""
+        while pending and (len(pending) > keep or not isinstance(pending[0][0], Future) or pending[0][0].done()):
+            item = pending.popleft()
+            if isinstance(item[0], Future):
+                self._finish(item, summary)
+            else:
+                note, counted = item
+                self.echo(f'  {note}')
+                summary.skipped += counted
+
+    def _look_up(self, paths: Sequence[str]) -> list:
+        """(path, sha256, size, previous load) of the next files, up to LOOK_UP_BYTES of them, with
+        one query: a query waits for the insert in flight. sha256 is None for an empty file."""
         if self.parallel:
             self._start_pool()   # the workers start up while the content is hashed
-        sha256, size = content_sha256(path)
-        if not size:
+        out, total = [], 0
+        for path in paths:
+            sha256, size = content_sha256(path)
             # All empty files share one hash; none is "the same file" as another.
-            return path, None, size, f'{path}: empty; nothing to load'
-        previous = None if self.force else self._previous_load(sha256)
-        return path, sha256, size, skipped_message(path, previous) if previous else None
+            out.append((path, sha256 if size else None, size))
+            total += size
+            if total >= LOOK_UP_BYTES:
+                break
+        hashes = [sha256 for _, sha256, _ in out if sha256 and sha256 not in self.seen]
+        previous = {} if self.force else previous_loads(self.wh, self.database, hashes)
+        return [(path, sha256, size, previous.get(sha256)) for path, sha256, size in out]
 
-    def _start_insert(self, parsed: ParsedFile, parse_seconds: float) -> tuple:
-        """Insert and record a parsed file in the background; (future, parsed, seconds parsing)."""
+    def _skip_note(self, path: str, sha256: Optional[str], previous: Optional[tuple]) -> Optional[str]:
+        """Why the file is not loaded (empty, or this content was loaded before and --force is
+        off), or None."""
+        if sha256 is None:
+            return f'{path}: empty; nothing to load'
+        if not self.force and sha256 in self.seen:
+            previous = self.seen[sha256], None
+        return skipped_message(path, previous) if previous and not self.force else None
+
+    def _start_insert(self, parsed: ParsedFile, parse_seconds: float, before: Optional[Future]) -> tuple:
+        """Insert and record a parsed file in the background, after the file before it;
+        (future, parsed, seconds parsing)."""
         if self.inserter is None:
             self.inserter = ThreadPoolExecutor(max_workers=1, thread_name_prefix='llmwh-insert')
         loaded_at = datetime.now(timezone.utc)
-        future = self.inserter.submit(self._insert_and_record, parsed, loaded_at)
+        future = self.inserter.submit(self._insert_and_record, parsed, loaded_at, before)
         return future, parsed, parse_seconds
 
-    def _insert_and_record(self, parsed: ParsedFile, loaded_at: datetime) -> float:
+    def _insert_and_record(self, parsed: ParsedFile, loaded_at: datetime, before: Optional[Future]) -> float:
+        if before is not None:
+            before.result()   # a file's rows go in only after the file before it loaded (else its error)
         started = time.monotonic()
         self._insert_rows(parsed)
         self._record_file(parsed, loaded_at)

@@ -35,11 +35,18 @@ def content_sha256(path) -> tuple:
     return digest.hexdigest(), size
 
 
+def previous_loads(wh: Warehouse, database: str, hashes) -> dict:
+    """sha256 -> (file, loaded_at) of the first load of each of these contents loaded before."""
+    if not hashes:
+        return {}
+    rows = wh.rows(f'select sha256, file, loaded_at from {quote(database)}.{quote(LOADED_FILES)} '
+                   'where sha256 in {h:Array(String)} order by loaded_at limit 1 by sha256', {'h': list(hashes)})
+    return {sha256: (file, loaded_at) for sha256, file, loaded_at in rows}
+
+
 def previous_load(wh: Warehouse, database: str, sha256: str) -> Optional[tuple]:
     """(file, loaded_at) of the first load of this content, or None."""
-    rows = wh.rows(f'select file, loaded_at from {quote(database)}.{quote(LOADED_FILES)} '
-                   'where sha256 = {h:String} order by loaded_at limit 1', {'h': sha256})
-    return tuple(rows[0]) if rows else None
+    return previous_loads(wh, database, [sha256]).get(sha256)
 
 
 def record_load(wh: Warehouse, database: str, sha256: str, path: str, size: int, rows: dict,
