@@ -11,6 +11,7 @@ import gzip
 import json
 import math
 import re
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -619,6 +620,45 @@ def test_a_failed_insert_stops_the_load_before_the_next_file_goes_in(wh, empty, 
     with pytest.raises(LlmwhError, match='disk full'):
         load(wh, first, after)
     assert set(counts(wh).values()) == {0} and loaded_files(wh) == []
+
+
+def test_files_parsed_ahead_of_a_failed_insert_do_not_go_in(wh, empty, tmp_path, monkeypatch):
+    # Two files parse while the first one's (slow) insert runs; it fails: neither goes in after it,
+    # and the files are reported in order up to the failure.
+    first = write_jsonl(tmp_path / 'first.jsonl', LOGS)
+    second = write_jsonl(tmp_path / 'second.jsonl', TRACES)
+    third = write_jsonl(tmp_path / 'third.jsonl', METRICS)
+    insert_table = otlp_loader.OtlpLoader._insert_table
+    parsed = []
+    parse_file = otlp_loader.OtlpLoader._parse_file
+
+    def parse(self, path, sha256, size):
+        parsed.append(path)
+        return parse_file(self, path, sha256, size)
+
+    def failing(self, table, spool, into=None):
+        if table == 'otel_logs':
+            time.sleep(1)   # long enough for the other two files to parse
+            raise LlmwhError('insert into otel_logs failed: disk full')
+        return insert_table(self, table, spool, into)
+    monkeypatch.setattr(otlp_loader.OtlpLoader, '_parse_file', parse)
+    monkeypatch.setattr(otlp_loader.OtlpLoader, '_insert_table', failing)
+    with pytest.raises(LlmwhError, match='disk full'):
+        load(wh, first, second, third)
+    assert parsed == [str(first), str(second), str(third)]
+    assert set(counts(wh).values()) == {0} and loaded_files(wh) == []
+
+
+def test_files_parsed_ahead_are_reported_in_order(wh, empty, tmp_path):
+    paths = [write_jsonl(tmp_path / 'a.jsonl', LOGS), write_jsonl(tmp_path / 'b.jsonl', LOGS),
+             write_jsonl(tmp_path / 'c.jsonl', TRACES), write_jsonl(tmp_path / 'd.jsonl', METRICS)]
+    (tmp_path / 'e.jsonl').write_text('')
+    summary, out = load(wh, *paths, tmp_path / 'e.jsonl')
+    assert (summary.loaded, summary.skipped) == (3, 1)
+    named = [line.split(':')[0].strip() for line in out.splitlines() if line.startswith('  /')]
+    assert named == [str(p) for p in paths] + [str(tmp_path / 'e.jsonl')]
+    assert counts(wh) == {'otel_traces': len(EXPECTED_TRACES), 'otel_logs': len(EXPECTED_LOGS),
+                          **{t: len(r) for t, r in EXPECTED_METRICS.items()}}
 
 
 def test_invalid_otlp_in_valid_json_is_a_bad_line_too(wh, empty, tmp_path):

@@ -13,6 +13,7 @@ import json
 import math
 import random
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -479,6 +480,46 @@ def test_hostile_lines_load_as_the_reference_reads_them(text):
     assert decoded_outcome(text)[0] == json_outcome(text)[0]
     if json_outcome(text)[0] == 'rows':
         assert decoded_outcome(text) == json_outcome(text)
+
+
+def _exemplar_line(exemplar, kind='histogram'):
+    point = '{"count":"2","sum":1.5,"timeUnixNano":"5","exemplars":[%s]}' if kind == 'histogram' else \
+        '{"asInt":"3","timeUnixNano":"5","exemplars":[%s]}'
+    return ('{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"m","%s":{"dataPoints":[%s]}}]}]}]}'
+            % (kind, point % exemplar))
+
+
+EXEMPLARS = [   # (exemplar, 'short': read the short way, 'long': the long way, or 'rejected')
+    ('{"timeUnixNano":"1795567242067284075","asDouble":1.5,"spanId":"8f46bf20452389ee",'
+     '"traceId":"460933b3c75f3ec4f2504697a81ec02f"}', 'short'),
+    ('{"asInt":"-922337203685477580","spanId":"8F46BF20452389EE","traceId":"460933B3C75F3EC4F2504697A81EC02F"}',
+     'short'),
+    ('{"asInt":"-9223372036854775808"}', 'long'),
+    ('{"spanId":"0000000000000000","traceId":"00000000000000000000000000000000"}', 'short'),
+    ('{"spanId":"","traceId":"","asDouble":null}', 'short'), ('{"timeUnixNano":null}', 'long'),
+    ('{"spanId":null,"asInt":9223372036854775807,"filteredAttributes":[{"key":"q\\"\\n\\u0000é",'
+     '"value":{"stringValue":"\\\\ \\ud83d\\ude00"}},{"key":"d","value":{"doubleValue":1e21}},'
+     '{"key":"d","value":{"intValue":"7"}}]}', 'short'),
+    ('{"asDouble":"NaN"}', 'long'), ('{"asDouble":"-Infinity","asInt":null}', 'long'),
+    ('{"timeUnixNano":18446744073709551615}', 'short'), ('{"timeUnixNano":"18446744073709551615"}', 'long'),
+    ('{"asInt":"18446744073709551616"}', 'rejected'), ('{"asDouble":1.5,"asInt":"1"}', 'rejected'),
+    ('{"asDouble":NaN}', 'rejected'), ('{"spanId":"8f46bf20452389e"}', 'rejected'), ('{"traceId":"zz"}', 'rejected'),
+    ('{"spanId":"8f46bf20452389eg"}', 'rejected'), ('{"timeUnixNano":"-1"}', 'rejected'),
+    ('{"filteredAttributes":[{"key":"s","value":{"stringValue":"\\ud800"}}]}', 'rejected'),
+    ('{"filtered_attributes":[],"span_id":"8f46bf20452389ee"}', 'long'), ('{"future":1}', 'long'),
+    ('null', 'rejected'), ('{}, 7', 'rejected'), ('{}', 'short'),
+]
+
+
+@pytest.mark.parametrize('kind', ['histogram', 'sum'])
+@pytest.mark.parametrize('exemplar, way', EXEMPLARS)
+def test_exemplars_load_as_the_reference_reads_them(exemplar, way, kind):
+    text = _exemplar_line(exemplar, kind)
+    want = json_outcome(text)
+    assert want[0] == ('rejected' if way == 'rejected' else 'rows'), want
+    assert decoded_outcome(text) == want if way != 'rejected' else decoded_outcome(text)[0] == 'rejected'
+    if way != 'rejected':
+        assert (fast.short_groups(orjson.loads(text)) is not None) == (way == 'short')
 
 
 @settings(max_examples=500, deadline=None)
