@@ -30,6 +30,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterator, Optional, Sequence
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from llmwh.errors import LlmwhError
 from llmwh.otlp.batches import StreamSpool
 from llmwh.otlp import files as otlp_files
@@ -57,6 +60,8 @@ SPOOL_MEMORY_BYTES = 64 << 20  # spooled rows beyond this go to a temp file
 # Parsed files whose inserts may wait in line: a short file after a long one does not hold
 # up the parse of the next while the long one goes in. Memory: this many files' spools.
 PARSED_AHEAD = 2
+# A next file at most this many times smaller than the files held goes in with them.
+JOIN_RATIO = 8
 LOOK_UP_BYTES = 256 << 20   # content hashed ahead of the parse, looked up with one query
 PROGRESS_SECONDS = 10
 _EPOCH = datetime(1970, 1, 1)
@@ -91,6 +96,10 @@ class ParsedFile:
     bad: list = field(default_factory=list)
     oldest: dict = field(default_factory=dict)     # table -> earliest row, epoch seconds
     lines: int = 0
+    parse_seconds: float = 0.0
+
+    def in_memory(self) -> bool:
+        return not any(spool.on_disk() for spool in self.spools.values())
 
     def add(self, result: Converted):
         self.bad.extend(result.bad)
@@ -113,6 +122,45 @@ class _Spool(StreamSpool):
         self.fh.seek(0)
         while block := self.fh.read(8 << 20):
             yield block
+
+    def on_disk(self) -> bool:
+        return self.fh._rolled   # SpooledTemporaryFile's "moved to a file"
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        self.finish()
+        self.fh.seek(0)
+        yield from pa.ipc.open_stream(self.fh)
+
+    def times(self) -> pa.ChunkedArray:
+        """The rows' times (Timestamp, or the metrics' TimeUnix)."""
+        batches = list(self.batches())
+        column = _time_column(batches[0].schema.names)
+        return pa.chunked_array([batch.column(column) for batch in batches])
+
+    @classmethod
+    def joined(cls, spools: list) -> '_Spool':
+        """One stream of the batches of `spools` (which are closed)."""
+        out = cls()
+        for spool in spools:
+            for batch in spool.batches():
+                out.write(batch)
+            spool.fh.close()
+        return out
+
+
+def _joins(held: list, parsed: ParsedFile) -> bool:
+    """Whether `parsed` may go in with the files held: no row of it has the time of one of
+    theirs in the same table, so none of its rows can be one of theirs (whole rows compared,
+    as an overlapping load is)."""
+    for table, spool in parsed.spools.items():
+        times = None
+        for other in held:
+            if table in other.spools:
+                if times is None:
+                    times = spool.times().combine_chunks()
+                if pc.any(pc.is_in(other.spools[table].times(), value_set=times)).as_py():
+                    return False
+    return True
 
 
 class OtlpLoader:
@@ -167,10 +215,11 @@ class OtlpLoader:
         self.parallel = self.jobs > 1 and sum(os.path.getsize(p) for p in paths) >= POOL_MIN_BYTES
         summary = Summary()
         started = time.monotonic()
-        # In file order: (future, parsed, seconds parsing) of files going in, and notes of skipped ones.
+        # In file order: (future, files) of files going in, and (note, counted) of skipped ones.
         pending = deque()
         looked_up = deque()
         last = None   # the last insert started
+        held = []     # parsed files whose rows go in together, waiting for a small next file
         try:
             for i in range(len(paths)):
                 if not looked_up:
@@ -178,15 +227,36 @@ class OtlpLoader:
                 path, sha256, size, previous = looked_up.popleft()
                 note = self._skip_note(path, sha256, previous)
                 if note is not None:
+                    if held:
+                        last = self._submit(held, last, pending)
+                        held = []
                     pending.append((note, bool(sha256)))
                 else:
                     parse_started = time.monotonic()
-                    # Parsed while earlier files' rows go in (the engine releases the GIL).
-                    parsed = self._parse_file(path, sha256, size)
+                    try:
+                        # Parsed while earlier files' rows go in (the engine releases the GIL).
+                        parsed = self._parse_file(path, sha256, size)
+                    except BaseException:
+                        if held:   # the files before a bad one load
+                            last = self._submit(held, last, pending)
+                            held = []
+                        raise
+                    parsed.parse_seconds = time.monotonic() - parse_started
                     self.seen[sha256] = os.path.abspath(path)   # the same content later in this run is skipped
-                    pending.append(self._start_insert(parsed, time.monotonic() - parse_started, last))
-                    last = pending[-1][0]
+                    if held and not _joins(held, parsed):
+                        last = self._submit(held, last, pending)
+                        held = []
+                    held.append(parsed)
+                    # A small next file (a late delivery after its day's file) waits to go in with these:
+                    # one insert makes fewer parts than two, and skips the second file's overlap check.
+                    following = looked_up[0][2] if looked_up else None
+                    if following is None or following * JOIN_RATIO > sum(f.size for f in held) \
+                            or not all(f.in_memory() for f in held):
+                        last = self._submit(held, last, pending)
+                        held = []
                 self._report_done(pending, summary, keep=PARSED_AHEAD)
+            if held:
+                last = self._submit(held, last, pending)
             self._report_done(pending, summary, keep=0)
         finally:
             try:
@@ -243,33 +313,34 @@ class OtlpLoader:
             previous = self.seen[sha256], None
         return skipped_message(path, previous) if previous and not self.force else None
 
-    def _start_insert(self, parsed: ParsedFile, parse_seconds: float, before: Optional[Future]) -> tuple:
-        """Insert and record a parsed file in the background, after the file before it;
-        (future, parsed, seconds parsing)."""
+    def _submit(self, files: list, before: Optional[Future], pending: deque) -> Future:
+        """Insert and record parsed files in the background, after the files before them; queues
+        (future, files) in `pending` and returns the future."""
         if self.inserter is None:
             self.inserter = ThreadPoolExecutor(max_workers=1, thread_name_prefix='llmwh-insert')
         loaded_at = datetime.now(timezone.utc)
-        future = self.inserter.submit(self._insert_and_record, parsed, loaded_at, before)
-        return future, parsed, parse_seconds
+        future = self.inserter.submit(self._insert_and_record, files, loaded_at, before)
+        pending.append((future, files))
+        return future
 
-    def _insert_and_record(self, parsed: ParsedFile, loaded_at: datetime, before: Optional[Future]) -> float:
+    def _insert_and_record(self, files: list, loaded_at: datetime, before: Optional[Future]) -> float:
         if before is not None:
-            before.result()   # a file's rows go in only after the file before it loaded (else its error)
+            before.result()   # rows go in only after the files before them loaded (else their error)
         started = time.monotonic()
-        self._insert_rows(parsed)
-        self._record_file(parsed, loaded_at)
+        self._insert_rows(files)
+        for parsed in files:
+            self._record_file(parsed, loaded_at)
         return time.monotonic() - started
 
-    def _finish(self, inserting: Optional[tuple], summary: Summary):
-        """Wait for a file's insert and record (raising its error), then report it."""
-        if inserting is None:
-            return
-        future, parsed, parse_seconds = inserting
+    def _finish(self, inserting: tuple, summary: Summary):
+        """Wait for files' insert and record (raising its error), then report them."""
+        future, files = inserting
         insert_seconds = future.result()
-        self._report_file(parsed, parse_seconds + insert_seconds)
-        summary.loaded += 1
-        summary.rows.update(parsed.counts)
-        summary.bad_lines += len(parsed.bad)
+        for parsed in files:
+            self._report_file(parsed, parsed.parse_seconds + insert_seconds)
+            summary.loaded += 1
+            summary.rows.update(parsed.counts)
+            summary.bad_lines += len(parsed.bad)
 
     def _parse_file(self, path: str, sha256: str, size: int) -> ParsedFile:
         """Every row of the file, spooled; a bad line stops here unless --skip-bad."""
@@ -289,21 +360,31 @@ class OtlpLoader:
                 last_report = now
         return parsed
 
-    def _insert_rows(self, parsed: ParsedFile):
-        for table in sorted(parsed.spools):
-            spool = parsed.spools.pop(table)
-            if self.force or not self._holds_rows_since(table, parsed.oldest[table]):
-                self._insert_table(table, spool)
-            else:
-                present = self._insert_new_rows(table, spool)
-                if present:
-                    total = parsed.counts[table]
-                    # Said at once (from the insert thread): a crash right after must not lose it.
-                    self.echo(f'  warning: {parsed.path}: {present:,} of {total:,} {table} rows were already '
-                              'in the warehouse (an interrupted or overlapping earlier load); '
-                              f'loaded the other {total - present:,}', err=True)
-                    parsed.counts[table] -= present
+    def _insert_rows(self, files: list):
+        for table in sorted({table for parsed in files for table in parsed.spools}):
+            having = [parsed for parsed in files if table in parsed.spools]
+            oldest = min(parsed.oldest[table] for parsed in having)
+            if len(having) > 1 and (self.force or not self._holds_rows_since(table, oldest)):
+                # Their rows share no time (_joins), so none is another's: one insert.
+                self._insert_table(table, _Spool.joined([parsed.spools.pop(table) for parsed in having]))
+            for parsed in having:
+                if table in parsed.spools:
+                    self._insert_file_rows(parsed, table)
             _fault(f'after_insert:{table}')
+
+    def _insert_file_rows(self, parsed: ParsedFile, table: str):
+        spool = parsed.spools.pop(table)
+        if self.force or not self._holds_rows_since(table, parsed.oldest[table]):
+            self._insert_table(table, spool)
+            return
+        present = self._insert_new_rows(table, spool)
+        if present:
+            total = parsed.counts[table]
+            # Said at once (from the insert thread): a crash right after must not lose it.
+            self.echo(f'  warning: {parsed.path}: {present:,} of {total:,} {table} rows were already '
+                      'in the warehouse (an interrupted or overlapping earlier load); '
+                      f'loaded the other {total - present:,}', err=True)
+            parsed.counts[table] -= present
 
     def _holds_rows_since(self, table: str, seconds: int) -> bool:
         """Whether `table` has a row at or after this time: only then can a file's rows be there already."""
