@@ -7,6 +7,7 @@ produced by llmwh. Stored rows are read back from the engine and compared
 column by column, with map key order included.
 """
 
+import copy
 import gzip
 import json
 import math
@@ -659,6 +660,57 @@ def test_files_parsed_ahead_are_reported_in_order(wh, empty, tmp_path):
     assert named == [str(p) for p in paths] + [str(tmp_path / 'e.jsonl')]
     assert counts(wh) == {'otel_traces': len(EXPECTED_TRACES), 'otel_logs': len(EXPECTED_LOGS),
                           **{t: len(r) for t, r in EXPECTED_METRICS.items()}}
+
+
+def _logs_at(offset_ns):
+    """LOGS with every record's times moved by offset_ns."""
+    request = copy.deepcopy(LOGS)
+    for record in request['resourceLogs'][0]['scopeLogs'][0]['logRecords']:
+        for key in ('timeUnixNano', 'observedTimeUnixNano'):
+            if key in record:
+                record[key] = str(int(record[key]) + offset_ns)
+    return request
+
+
+def _counted_inserts(monkeypatch):
+    tables = []
+    insert_table = otlp_loader.OtlpLoader._insert_table
+
+    def counted(self, table, spool, into=None):
+        tables.append(table)
+        return insert_table(self, table, spool, into)
+    monkeypatch.setattr(otlp_loader.OtlpLoader, '_insert_table', counted)
+    return tables
+
+
+def test_a_small_late_file_goes_in_with_the_file_before_it(wh, empty, tmp_path, monkeypatch):
+    day = [_logs_at(minute * 60 * 10**9) for minute in range(1, 20)]
+    late = [_logs_at(1)]   # rows at times the day's file has none of
+    paths = write_jsonl(tmp_path / 'day.jsonl', *day), write_jsonl(tmp_path / 'late.jsonl', *late)
+    assert paths[1].stat().st_size * otlp_loader.JOIN_RATIO <= paths[0].stat().st_size
+    inserts = _counted_inserts(monkeypatch)
+    summary, out = load(wh, *paths)
+    assert inserts == ['otel_logs']   # one insert for both files
+    assert (summary.loaded, summary.rows) == (2, {'otel_logs': 60}) and 'warning' not in out
+    # Recorded together (the same loaded_at).
+    assert sorted(loaded_files(wh)) == [(str(paths[0]), {'otel_logs': 57}, 0), (str(paths[1]), {'otel_logs': 3}, 0)]
+    # The rows of the reference mapping, each once.
+    expected = sorted((row for request in day + late for row in json_rows(copy.deepcopy(request))['otel_logs']),
+                      key=lambda row: row['Timestamp'])
+    assert_rows(stored(wh, 'otel_logs'), expected)
+
+
+def test_a_small_file_sharing_rows_with_the_file_before_it_is_checked_on_its_own(wh, empty, tmp_path, monkeypatch):
+    # A late file that repeats rows of the day's file (a resent batch) is not joined to it: its
+    # rows are compared with the warehouse's after the day's file went in, as a separate load does.
+    day = [_logs_at(minute * 60 * 10**9) for minute in range(0, 20)]
+    paths = write_jsonl(tmp_path / 'day.jsonl', *day), write_jsonl(tmp_path / 'late.jsonl', LOGS)
+    inserts = _counted_inserts(monkeypatch)
+    summary, out = load(wh, *paths)
+    assert inserts == ['otel_logs', 'otel_logs']
+    assert '3 of 3 otel_logs rows were already in the warehouse' in out
+    assert counts(wh)['otel_logs'] == 60
+    assert loaded_files(wh) == [(str(paths[0]), {'otel_logs': 60}, 0), (str(paths[1]), {'otel_logs': 0}, 0)]
 
 
 def test_invalid_otlp_in_valid_json_is_a_bad_line_too(wh, empty, tmp_path):
