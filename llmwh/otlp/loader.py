@@ -7,8 +7,11 @@ bad line leaves nothing of its file behind unless --skip-bad quarantines it;
 then record the file in llmwh_loaded_files (llmwh.warehouse.loaded_files, the
 record `load usage` keeps too). Big inputs are parsed by worker processes:
 decoding the JSON and mapping it is Python and is the bottleneck. A file's
-insert and record run in a background thread while the next file parses (the
-engine releases the GIL); the next file's rows go in only after that.
+insert and record run in a background thread while the next files parse (the
+engine releases the GIL), in file order: a file's rows go in only after the
+files before it loaded. A small file after a bigger one (a late delivery after
+its day's file) goes in with it, one insert per table, when none of its rows
+shares a time with theirs: fewer, bigger parts, and the same rows as two loads.
 
 Crash safety: a load killed after some inserts but before the record leaves
 rows behind, and a file that grew since a partial load shares rows with it.
