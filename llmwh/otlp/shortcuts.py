@@ -181,9 +181,21 @@ def attributes(value) -> Optional[dict]:
         for kv in value:
             key, v = kv['key'], kv['value']
             x = v.get('stringValue')
-            if x is not None and x.isascii() and key.isascii() and len(v) == 1 and len(kv) == 2:
-                out[key] = x    # the most common case, inline
-                continue
+            if x is not None:
+                if x.isascii() and key.isascii() and len(v) == 1 and len(kv) == 2:
+                    out[key] = x    # the most common case, inline
+                    continue
+            elif len(v) == 1 and len(kv) == 2 and key.isascii():
+                # The next ones (token counts, temperatures), inline too: a canonical non-negative
+                # decimal string is its own AsString; a finite double prints as pdata prints it.
+                x = v.get('intValue')
+                if type(x) is str and len(x) < 19 and x.isdigit() and x.isascii() and (x[0] != '0' or len(x) == 1):
+                    out[key] = x
+                    continue
+                x = v.get('doubleValue')
+                if type(x) is float and x - x == 0.0:
+                    out[key] = double_text(x)
+                    continue
             if len(kv) != 2 or not key.isascii() and UNPAIRED_SURROGATE.search(key):
                 return None
             x = _other_text(v)
