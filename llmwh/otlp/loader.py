@@ -46,8 +46,8 @@ from llmwh.warehouse import Warehouse
 from llmwh.warehouse.ddl import quote
 from llmwh.warehouse.exporter import INSERT_COLUMNS
 from llmwh.warehouse.introspect import table_columns, table_retention_days
-from llmwh.warehouse.loaded_files import (LOADED_FILES, LOADED_FILES_COLUMNS, content_sha256, previous_loads,
-                                          record_load, skipped_message)
+from llmwh.warehouse.loaded_files import (LOADED_FILES, LOADED_FILES_COLUMNS, content_sha256, load_record,
+                                          previous_loads, record_loads, skipped_message)
 
 QUARANTINE = 'llmwh_quarantine'
 QUARANTINE_COLUMNS = ('file', 'sha256', 'line', 'error', 'raw', 'loaded_at')
@@ -331,8 +331,7 @@ class OtlpLoader:
             before.result()   # rows go in only after the files before them loaded (else their error)
         started = time.monotonic()
         self._insert_rows(files)
-        for parsed in files:
-            self._record_file(parsed, loaded_at)
+        self._record_files(files, loaded_at)
         return time.monotonic() - started
 
     def _finish(self, inserting: tuple, summary: Summary):
@@ -419,18 +418,20 @@ class OtlpLoader:
             self.wh.command(f'drop temporary table if exists {stage}')
         return present
 
-    def _record_file(self, parsed: ParsedFile, loaded_at: datetime):
-        """Quarantine the bad lines, then record the file: it counts as loaded only
-        once all its rows are in."""
+    def _record_files(self, files: list, loaded_at: datetime):
+        """Quarantine the bad lines, then record the files (one insert each): a file counts
+        as loaded only once all its rows are in."""
         _fault('before_record')
-        path = os.path.abspath(parsed.path)
-        if parsed.bad:
-            rows = [[path, parsed.sha256, b.line, b.error,
-                     b.raw if isinstance(b.raw, bytes) else b.raw.encode(), loaded_at] for b in parsed.bad]
-            self.wh.insert(QUARANTINE, rows, self.columns[QUARANTINE], database=self.database)
-        record_load(self.wh, self.database, parsed.sha256, path, parsed.size, dict(parsed.counts), loaded_at,
-                    bad_lines=len(parsed.bad))
-        self.seen[parsed.sha256] = path
+        bad = [[os.path.abspath(parsed.path), parsed.sha256, b.line, b.error,
+                b.raw if isinstance(b.raw, bytes) else b.raw.encode(), loaded_at]
+               for parsed in files for b in parsed.bad]
+        if bad:
+            self.wh.insert(QUARANTINE, bad, self.columns[QUARANTINE], database=self.database)
+        record_loads(self.wh, self.database, [load_record(parsed.sha256, parsed.path, parsed.size,
+                                                          dict(parsed.counts), loaded_at, len(parsed.bad))
+                                              for parsed in files])
+        for parsed in files:
+            self.seen[parsed.sha256] = os.path.abspath(parsed.path)
 
     def _report_file(self, parsed: ParsedFile, seconds: float):
         total = sum(parsed.counts.values())

@@ -49,10 +49,19 @@ def previous_load(wh: Warehouse, database: str, sha256: str) -> Optional[tuple]:
     return previous_loads(wh, database, [sha256]).get(sha256)
 
 
+def load_record(sha256: str, path: str, size: int, rows: dict, loaded_at: datetime, bad_lines: int = 0) -> list:
+    """A row of LOADED_FILES, in LOADED_FILES_COLUMNS order."""
+    return [sha256, os.path.abspath(path), size, rows, bad_lines, loaded_at]
+
+
+def record_loads(wh: Warehouse, database: str, records: list):
+    """Record loads (load_record rows) with one insert."""
+    wh.insert(LOADED_FILES, records, list(LOADED_FILES_COLUMNS), database=database)
+
+
 def record_load(wh: Warehouse, database: str, sha256: str, path: str, size: int, rows: dict,
                 loaded_at: datetime, bad_lines: int = 0):
-    wh.insert(LOADED_FILES, [[sha256, os.path.abspath(path), size, rows, bad_lines, loaded_at]],
-              list(LOADED_FILES_COLUMNS), database=database)
+    record_loads(wh, database, [load_record(sha256, path, size, rows, loaded_at, bad_lines)])
 
 
 def skipped_message(path: str, previous: tuple) -> str:
