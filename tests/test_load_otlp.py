@@ -713,6 +713,26 @@ def test_a_small_file_sharing_rows_with_the_file_before_it_is_checked_on_its_own
     assert loaded_files(wh) == [(str(paths[0]), {'otel_logs': 60}, 0), (str(paths[1]), {'otel_logs': 0}, 0)]
 
 
+def test_no_query_runs_while_an_insert_does(wh, empty, tmp_path, monkeypatch):
+    # A server's session takes one query at a time: the look-ups of later files wait for the
+    # inserts in flight (here one look-up per file).
+    monkeypatch.setattr(otlp_loader, 'LOOK_UP_BYTES', 1)
+    paths = [write_jsonl(tmp_path / f'{i}.jsonl', _logs_at(i * 10**9)) for i in range(4)]
+    running, overlaps = [0], []
+    for name in ('rows', 'command', 'insert', 'insert_formatted'):
+        def call(*args, _method=getattr(wh, name), **kwargs):
+            running[0] += 1
+            overlaps.append(running[0] > 1)
+            try:
+                return _method(*args, **kwargs)
+            finally:
+                running[0] -= 1
+        monkeypatch.setattr(wh, name, call)
+    summary, _ = load(wh, *paths)
+    assert summary.loaded == 4 and counts(wh)['otel_logs'] == 12
+    assert overlaps and not any(overlaps)
+
+
 def test_invalid_otlp_in_valid_json_is_a_bad_line_too(wh, empty, tmp_path):
     bad = {'resourceSpans': [{'scopeSpans': [{'spans': [{'traceId': 'not-hex', 'name': 'x'}]}]}]}
     path = write_jsonl(tmp_path / 'bad.jsonl', LOGS, bad)

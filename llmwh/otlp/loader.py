@@ -226,6 +226,9 @@ class OtlpLoader:
         try:
             for i in range(len(paths)):
                 if not looked_up:
+                    # No query while an insert runs: the engine's client serves one at a time, and a
+                    # server's session one query at a time.
+                    self._report_done(pending, summary, keep=0)
                     looked_up.extend(self._look_up(paths[i:]))
                 path, sha256, size, previous = looked_up.popleft()
                 note = self._skip_note(path, sha256, previous)
@@ -292,7 +295,7 @@ class OtlpLoader:
 
     def _look_up(self, paths: Sequence[str]) -> list:
         """(path, sha256, size, previous load) of the next files, up to LOOK_UP_BYTES of them, with
-        one query: a query waits for the insert in flight. sha256 is None for an empty file."""
+        one query. sha256 is None for an empty file."""
         if self.parallel:
             self._start_pool()   # the workers start up while the content is hashed
         out, total = [], 0
