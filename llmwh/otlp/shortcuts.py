@@ -48,6 +48,7 @@ _NO_FIELDS, _NO_ITEMS = {}, []
 # SpanKind by number or name; True and 1.0 find 1 as protobuf's int() reads them.
 _SPAN_KIND_TEXTS = {**SPAN_KINDS, **{name: SPAN_KINDS[n] for name, n in _SPAN_KIND_NUMBERS.items()}}
 _DOUBLE_TEXT = {}
+_U64_LISTS = {}   # bucket count strings -> their values (shared: rows only read them)
 _FLOAT = {float}
 
 
@@ -468,13 +469,22 @@ def number_point(js) -> Optional[dict]:
 
 def _u64_list(xs: list):
     """[_u64(x) for x in xs], or None when one is not a uint64. Bucket counts are
-    decimal strings: checked all at once, that is a few C calls per list."""
+    decimal strings: checked all at once, that is a few C calls per list, and the
+    same few lists repeat (remembered by their strings)."""
     try:
         joined = ''.join(xs)   # TypeError unless every item is a str
     except TypeError:
         joined = None
-    if joined and joined.isdigit() and joined.isascii() and min(map(len, xs)) and max(map(len, xs)) <= 19:
-        return list(map(int, xs))
+    if joined and joined.isdigit() and joined.isascii():
+        key = tuple(xs)
+        out = _U64_LISTS.get(key)
+        if out is None and min(map(len, xs)) and max(map(len, xs)) <= 19:
+            out = list(map(int, xs))
+            if len(_U64_LISTS) >= 4096:
+                _U64_LISTS.clear()
+            _U64_LISTS[key] = out
+        if out is not None:
+            return out
     out = [_u64(x) for x in xs]
     return None if None in out else out
 
