@@ -482,6 +482,32 @@ def test_hostile_lines_load_as_the_reference_reads_them(text):
         assert decoded_outcome(text) == json_outcome(text)
 
 
+def _resource_line(attributes):
+    return ('{"resourceLogs":[{"resource":{"attributes":[%s]},"scopeLogs":[{"logRecords":[{"timeUnixNano":"1"}]}]}]}'
+            % attributes)
+
+
+RESOURCES = [   # values that print alike in some JSON writers, in turn: each maps as the reference maps it
+    '{"key":"d","value":{"doubleValue":0.0}}', '{"key":"d","value":{"doubleValue":-0.0}}',
+    '{"key":"d","value":{"doubleValue":1e400}}', '{"key":"d","value":{"doubleValue":null}}',
+    '{"key":"d","value":{"doubleValue":NaN}}', '{"key":"i","value":{"intValue":1}}',
+    '{"key":"i","value":{"intValue":1.0}}', '{"key":"i","value":{"intValue":"1"}}',
+    '{"key":"b","value":{"boolValue":true}}', '{"key":"i","value":{"intValue":18446744073709551616}}',
+    '{"key":"s","value":{"stringValue":"\\u00e9"}}', '{"key":"s","value":{"stringValue":"é"}}',
+    '{"key":"s","value":{"stringValue":"\\ud800"}}',
+    '{"key":"service.name","value":{"stringValue":"a"}},{"key":"service.name","value":{"stringValue":"b"}}',
+    '{"key":"service.name","value":{"stringValue":"b"}},{"key":"service.name","value":{"stringValue":"a"}}',
+]
+
+
+def test_resources_remembered_map_as_the_reference_maps_them():
+    for _ in range(2):   # the second time from what the first remembered
+        for attributes in RESOURCES:
+            text = _resource_line(attributes)
+            assert decoded_outcome(text) == json_outcome(text) or \
+                decoded_outcome(text)[0] == json_outcome(text)[0] == 'rejected', attributes
+
+
 def _exemplar_line(exemplar, kind='histogram'):
     point = '{"count":"2","sum":1.5,"timeUnixNano":"5","exemplars":[%s]}' if kind == 'histogram' else \
         '{"asInt":"3","timeUnixNano":"5","exemplars":[%s]}'
