@@ -7,10 +7,12 @@ produced by llmwh. Stored rows are read back from the engine and compared
 column by column, with map key order included.
 """
 
+import copy
 import gzip
 import json
 import math
 import re
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -619,6 +621,116 @@ def test_a_failed_insert_stops_the_load_before_the_next_file_goes_in(wh, empty, 
     with pytest.raises(LlmwhError, match='disk full'):
         load(wh, first, after)
     assert set(counts(wh).values()) == {0} and loaded_files(wh) == []
+
+
+def test_files_parsed_ahead_of_a_failed_insert_do_not_go_in(wh, empty, tmp_path, monkeypatch):
+    # Two files parse while the first one's (slow) insert runs; it fails: neither goes in after it,
+    # and the files are reported in order up to the failure.
+    first = write_jsonl(tmp_path / 'first.jsonl', LOGS)
+    second = write_jsonl(tmp_path / 'second.jsonl', TRACES)
+    third = write_jsonl(tmp_path / 'third.jsonl', METRICS)
+    insert_table = otlp_loader.OtlpLoader._insert_table
+    parsed = []
+    parse_file = otlp_loader.OtlpLoader._parse_file
+
+    def parse(self, path, sha256, size):
+        parsed.append(path)
+        return parse_file(self, path, sha256, size)
+
+    def failing(self, table, spool, into=None):
+        if table == 'otel_logs':
+            time.sleep(1)   # long enough for the other two files to parse
+            raise LlmwhError('insert into otel_logs failed: disk full')
+        return insert_table(self, table, spool, into)
+    monkeypatch.setattr(otlp_loader.OtlpLoader, '_parse_file', parse)
+    monkeypatch.setattr(otlp_loader.OtlpLoader, '_insert_table', failing)
+    with pytest.raises(LlmwhError, match='disk full'):
+        load(wh, first, second, third)
+    assert parsed == [str(first), str(second), str(third)]
+    assert set(counts(wh).values()) == {0} and loaded_files(wh) == []
+
+
+def test_files_parsed_ahead_are_reported_in_order(wh, empty, tmp_path):
+    paths = [write_jsonl(tmp_path / 'a.jsonl', LOGS), write_jsonl(tmp_path / 'b.jsonl', LOGS),
+             write_jsonl(tmp_path / 'c.jsonl', TRACES), write_jsonl(tmp_path / 'd.jsonl', METRICS)]
+    (tmp_path / 'e.jsonl').write_text('')
+    summary, out = load(wh, *paths, tmp_path / 'e.jsonl')
+    assert (summary.loaded, summary.skipped) == (3, 1)
+    named = [line.split(':')[0].strip() for line in out.splitlines() if line.startswith('  /')]
+    assert named == [str(p) for p in paths] + [str(tmp_path / 'e.jsonl')]
+    assert counts(wh) == {'otel_traces': len(EXPECTED_TRACES), 'otel_logs': len(EXPECTED_LOGS),
+                          **{t: len(r) for t, r in EXPECTED_METRICS.items()}}
+
+
+def _logs_at(offset_ns):
+    """LOGS with every record's times moved by offset_ns."""
+    request = copy.deepcopy(LOGS)
+    for record in request['resourceLogs'][0]['scopeLogs'][0]['logRecords']:
+        for key in ('timeUnixNano', 'observedTimeUnixNano'):
+            if key in record:
+                record[key] = str(int(record[key]) + offset_ns)
+    return request
+
+
+def _counted_inserts(monkeypatch):
+    tables = []
+    insert_table = otlp_loader.OtlpLoader._insert_table
+
+    def counted(self, table, spool, into=None):
+        tables.append(table)
+        return insert_table(self, table, spool, into)
+    monkeypatch.setattr(otlp_loader.OtlpLoader, '_insert_table', counted)
+    return tables
+
+
+def test_a_small_late_file_goes_in_with_the_file_before_it(wh, empty, tmp_path, monkeypatch):
+    day = [_logs_at(minute * 60 * 10**9) for minute in range(1, 20)]
+    late = [_logs_at(1)]   # rows at times the day's file has none of
+    paths = write_jsonl(tmp_path / 'day.jsonl', *day), write_jsonl(tmp_path / 'late.jsonl', *late)
+    assert paths[1].stat().st_size * otlp_loader.JOIN_RATIO <= paths[0].stat().st_size
+    inserts = _counted_inserts(monkeypatch)
+    summary, out = load(wh, *paths)
+    assert inserts == ['otel_logs']   # one insert for both files
+    assert (summary.loaded, summary.rows) == (2, {'otel_logs': 60}) and 'warning' not in out
+    # Recorded together (the same loaded_at).
+    assert sorted(loaded_files(wh)) == [(str(paths[0]), {'otel_logs': 57}, 0), (str(paths[1]), {'otel_logs': 3}, 0)]
+    # The rows of the reference mapping, each once.
+    expected = sorted((row for request in day + late for row in json_rows(copy.deepcopy(request))['otel_logs']),
+                      key=lambda row: row['Timestamp'])
+    assert_rows(stored(wh, 'otel_logs'), expected)
+
+
+def test_a_small_file_sharing_rows_with_the_file_before_it_is_checked_on_its_own(wh, empty, tmp_path, monkeypatch):
+    # A late file that repeats rows of the day's file (a resent batch) is not joined to it: its
+    # rows are compared with the warehouse's after the day's file went in, as a separate load does.
+    day = [_logs_at(minute * 60 * 10**9) for minute in range(0, 20)]
+    paths = write_jsonl(tmp_path / 'day.jsonl', *day), write_jsonl(tmp_path / 'late.jsonl', LOGS)
+    inserts = _counted_inserts(monkeypatch)
+    summary, out = load(wh, *paths)
+    assert inserts == ['otel_logs', 'otel_logs']
+    assert '3 of 3 otel_logs rows were already in the warehouse' in out
+    assert counts(wh)['otel_logs'] == 60
+    assert loaded_files(wh) == [(str(paths[0]), {'otel_logs': 60}, 0), (str(paths[1]), {'otel_logs': 0}, 0)]
+
+
+def test_no_query_runs_while_an_insert_does(wh, empty, tmp_path, monkeypatch):
+    # A server's session takes one query at a time: the look-ups of later files wait for the
+    # inserts in flight (here one look-up per file).
+    monkeypatch.setattr(otlp_loader, 'LOOK_UP_BYTES', 1)
+    paths = [write_jsonl(tmp_path / f'{i}.jsonl', _logs_at(i * 10**9)) for i in range(4)]
+    running, overlaps = [0], []
+    for name in ('rows', 'command', 'insert', 'insert_formatted'):
+        def call(*args, _method=getattr(wh, name), **kwargs):
+            running[0] += 1
+            overlaps.append(running[0] > 1)
+            try:
+                return _method(*args, **kwargs)
+            finally:
+                running[0] -= 1
+        monkeypatch.setattr(wh, name, call)
+    summary, _ = load(wh, *paths)
+    assert summary.loaded == 4 and counts(wh)['otel_logs'] == 12
+    assert overlaps and not any(overlaps)
 
 
 def test_invalid_otlp_in_valid_json_is_a_bad_line_too(wh, empty, tmp_path):

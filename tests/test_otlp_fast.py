@@ -13,6 +13,7 @@ import json
 import math
 import random
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -111,18 +112,17 @@ def test_generated_telemetry_takes_the_short_way(generated):
     assert {kind for kind, _ in points} == {'sum', 'histogram'}
     for kind, point in points:
         read = shortcuts.histogram_point if kind == 'histogram' else shortcuts.number_point
-        assert read(point) is not None or point.get('exemplars'), point
+        assert read(point) is not None, point
+    assert any(point.get('exemplars') for _, point in points)   # exemplars take the short way too
 
 
 def test_generated_requests_take_the_short_way_whole(generated):
-    # Only data points with exemplars (rare) send their request the long way.
     for request in generated:
         signal = mapping.request_signal(request)
         groups = fast._SHORT_GROUPS[signal](copy.deepcopy(request))
-        assert groups is not None or 'exemplars' in json.dumps(request), request
-        if groups is not None:
-            long_way = fast._GROUPS[signal](fast.read_message(request, fast.REQUESTS[signal], 1, fast.State()))
-            assert exact(groups) == exact(long_way)
+        assert groups is not None, request
+        long_way = fast._GROUPS[signal](fast.read_message(request, fast.REQUESTS[signal], 1, fast.State()))
+        assert exact(groups) == exact(long_way)
 
 
 @pytest.mark.parametrize('items', [
@@ -480,6 +480,72 @@ def test_hostile_lines_load_as_the_reference_reads_them(text):
     assert decoded_outcome(text)[0] == json_outcome(text)[0]
     if json_outcome(text)[0] == 'rows':
         assert decoded_outcome(text) == json_outcome(text)
+
+
+def _resource_line(attributes):
+    return ('{"resourceLogs":[{"resource":{"attributes":[%s]},"scopeLogs":[{"logRecords":[{"timeUnixNano":"1"}]}]}]}'
+            % attributes)
+
+
+RESOURCES = [   # values that print alike in some JSON writers, in turn: each maps as the reference maps it
+    '{"key":"d","value":{"doubleValue":0.0}}', '{"key":"d","value":{"doubleValue":-0.0}}',
+    '{"key":"d","value":{"doubleValue":1e400}}', '{"key":"d","value":{"doubleValue":null}}',
+    '{"key":"d","value":{"doubleValue":NaN}}', '{"key":"i","value":{"intValue":1}}',
+    '{"key":"i","value":{"intValue":1.0}}', '{"key":"i","value":{"intValue":"1"}}',
+    '{"key":"b","value":{"boolValue":true}}', '{"key":"i","value":{"intValue":18446744073709551616}}',
+    '{"key":"s","value":{"stringValue":"\\u00e9"}}', '{"key":"s","value":{"stringValue":"é"}}',
+    '{"key":"s","value":{"stringValue":"\\ud800"}}',
+    '{"key":"service.name","value":{"stringValue":"a"}},{"key":"service.name","value":{"stringValue":"b"}}',
+    '{"key":"service.name","value":{"stringValue":"b"}},{"key":"service.name","value":{"stringValue":"a"}}',
+]
+
+
+def test_resources_remembered_map_as_the_reference_maps_them():
+    for _ in range(2):   # the second time from what the first remembered
+        for attributes in RESOURCES:
+            text = _resource_line(attributes)
+            assert decoded_outcome(text) == json_outcome(text) or \
+                decoded_outcome(text)[0] == json_outcome(text)[0] == 'rejected', attributes
+
+
+def _exemplar_line(exemplar, kind='histogram'):
+    point = '{"count":"2","sum":1.5,"timeUnixNano":"5","exemplars":[%s]}' if kind == 'histogram' else \
+        '{"asInt":"3","timeUnixNano":"5","exemplars":[%s]}'
+    return ('{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"m","%s":{"dataPoints":[%s]}}]}]}]}'
+            % (kind, point % exemplar))
+
+
+EXEMPLARS = [   # (exemplar, 'short': read the short way, 'long': the long way, or 'rejected')
+    ('{"timeUnixNano":"1795567242067284075","asDouble":1.5,"spanId":"8f46bf20452389ee",'
+     '"traceId":"460933b3c75f3ec4f2504697a81ec02f"}', 'short'),
+    ('{"asInt":"-922337203685477580","spanId":"8F46BF20452389EE","traceId":"460933B3C75F3EC4F2504697A81EC02F"}',
+     'short'),
+    ('{"asInt":"-9223372036854775808"}', 'long'),
+    ('{"spanId":"0000000000000000","traceId":"00000000000000000000000000000000"}', 'short'),
+    ('{"spanId":"","traceId":"","asDouble":null}', 'short'), ('{"timeUnixNano":null}', 'long'),
+    ('{"spanId":null,"asInt":9223372036854775807,"filteredAttributes":[{"key":"q\\"\\n\\u0000é",'
+     '"value":{"stringValue":"\\\\ \\ud83d\\ude00"}},{"key":"d","value":{"doubleValue":1e21}},'
+     '{"key":"d","value":{"intValue":"7"}}]}', 'short'),
+    ('{"asDouble":"NaN"}', 'long'), ('{"asDouble":"-Infinity","asInt":null}', 'long'),
+    ('{"timeUnixNano":18446744073709551615}', 'short'), ('{"timeUnixNano":"18446744073709551615"}', 'long'),
+    ('{"asInt":"18446744073709551616"}', 'rejected'), ('{"asDouble":1.5,"asInt":"1"}', 'rejected'),
+    ('{"asDouble":NaN}', 'rejected'), ('{"spanId":"8f46bf20452389e"}', 'rejected'), ('{"traceId":"zz"}', 'rejected'),
+    ('{"spanId":"8f46bf20452389eg"}', 'rejected'), ('{"timeUnixNano":"-1"}', 'rejected'),
+    ('{"filteredAttributes":[{"key":"s","value":{"stringValue":"\\ud800"}}]}', 'rejected'),
+    ('{"filtered_attributes":[],"span_id":"8f46bf20452389ee"}', 'long'), ('{"future":1}', 'long'),
+    ('null', 'rejected'), ('{}, 7', 'rejected'), ('{}', 'short'),
+]
+
+
+@pytest.mark.parametrize('kind', ['histogram', 'sum'])
+@pytest.mark.parametrize('exemplar, way', EXEMPLARS)
+def test_exemplars_load_as_the_reference_reads_them(exemplar, way, kind):
+    text = _exemplar_line(exemplar, kind)
+    want = json_outcome(text)
+    assert want[0] == ('rejected' if way == 'rejected' else 'rows'), want
+    assert decoded_outcome(text) == want if way != 'rejected' else decoded_outcome(text)[0] == 'rejected'
+    if way != 'rejected':
+        assert (fast.short_groups(orjson.loads(text)) is not None) == (way == 'short')
 
 
 @settings(max_examples=500, deadline=None)

@@ -16,6 +16,7 @@ plain rows like mapping.json_rows.
 import base64
 from typing import Dict, List, Tuple
 
+import orjson
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -274,7 +275,7 @@ def read_log_record(js, msg, depth: int, st: State) -> tuple:
 def _short_or_long(short_way):
     """A message reader: `short_way`'s dict of proto fields when the message is plain, else the long way."""
     def read(js, msg, depth: int, st: State) -> dict:
-        if depth + 3 <= MAX_DEPTH:   # the short way goes down to attribute values
+        if depth + 4 <= MAX_DEPTH:   # the short way goes down to an exemplar's attribute values
             fields = short_way(js)
             if fields is not None:
                 return fields
@@ -390,6 +391,7 @@ _SHORT_DATA = {   # metric kind -> (keys its data may have, point reader)
     'histogram': (frozenset(['dataPoints', 'aggregationTemporality']), short.histogram_point),
 }
 _NOT_PLAIN = object()
+_RESOURCES = {}   # JSON text of a plain resource attribute list -> (sorted map, service.name); shared
 
 
 def _short_text(x):
@@ -425,11 +427,26 @@ def _short_resource(holder: dict):
     listed = resource.get('attributes')
     if listed is None:
         return {}, ''
+    # Every request of a process repeats its resource: remembered by the list's JSON text (one
+    # text, one value; only plain lists are remembered, and those hold no null, NaN or Infinity,
+    # the values that print alike).
+    try:
+        key = orjson.dumps(listed)
+    except TypeError:   # a lone surrogate or an integer beyond 64 bits (decoded by json.loads)
+        key = None
+    found = _RESOURCES.get(key)
+    if found is not None:
+        return found
     attrs = short.attributes(listed)
     # A repeated key: the map keeps the last, service.name is the first (the long way sorts that out).
     if attrs is None or len(attrs) != len(listed):
         return None
-    return sorted_map(attrs), attrs.get('service.name', '')
+    found = sorted_map(attrs), attrs.get('service.name', '')
+    if key is not None:
+        if len(_RESOURCES) >= 1024:
+            _RESOURCES.clear()
+        _RESOURCES[key] = found
+    return found
 
 
 def _short_scope(holder: dict):

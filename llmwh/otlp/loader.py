@@ -7,8 +7,11 @@ bad line leaves nothing of its file behind unless --skip-bad quarantines it;
 then record the file in llmwh_loaded_files (llmwh.warehouse.loaded_files, the
 record `load usage` keeps too). Big inputs are parsed by worker processes:
 decoding the JSON and mapping it is Python and is the bottleneck. A file's
-insert and record run in a background thread while the next file parses (the
-engine releases the GIL); the next file's rows go in only after that.
+insert and record run in a background thread while the next files parse (the
+engine releases the GIL), in file order: a file's rows go in only after the
+files before it loaded. A small file after a bigger one (a late delivery after
+its day's file) goes in with it, one insert per table, when none of its rows
+shares a time with theirs: fewer, bigger parts, and the same rows as two loads.
 
 Crash safety: a load killed after some inserts but before the record leaves
 rows behind, and a file that grew since a partial load shares rows with it.
@@ -25,10 +28,13 @@ import signal
 import tempfile
 import time
 from collections import Counter, deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterator, Optional, Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from llmwh.errors import LlmwhError
 from llmwh.otlp.batches import StreamSpool
@@ -40,8 +46,8 @@ from llmwh.warehouse import Warehouse
 from llmwh.warehouse.ddl import quote
 from llmwh.warehouse.exporter import INSERT_COLUMNS
 from llmwh.warehouse.introspect import table_columns, table_retention_days
-from llmwh.warehouse.loaded_files import (LOADED_FILES, LOADED_FILES_COLUMNS, content_sha256, previous_load,
-                                          record_load, skipped_message)
+from llmwh.warehouse.loaded_files import (LOADED_FILES, LOADED_FILES_COLUMNS, content_sha256, load_record,
+                                          previous_loads, record_loads, skipped_message)
 
 QUARANTINE = 'llmwh_quarantine'
 QUARANTINE_COLUMNS = ('file', 'sha256', 'line', 'error', 'raw', 'loaded_at')
@@ -54,6 +60,12 @@ INSERT_FORMAT = 'ArrowStream'
 # 2 workers on 2 cores than in-process, where the previous file's insert overlaps).
 POOL_MIN_BYTES = 64 << 20
 SPOOL_MEMORY_BYTES = 64 << 20  # spooled rows beyond this go to a temp file
+# Parsed files whose inserts may wait in line: a short file after a long one does not hold
+# up the parse of the next while the long one goes in. Memory: this many files' spools.
+PARSED_AHEAD = 2
+# A next file at most this many times smaller than the files held goes in with them.
+JOIN_RATIO = 8
+LOOK_UP_BYTES = 256 << 20   # content hashed ahead of the parse, looked up with one query
 PROGRESS_SECONDS = 10
 _EPOCH = datetime(1970, 1, 1)
 # Test hook of the crash tests (tests/test_load_crash.py), documented in the
@@ -87,6 +99,10 @@ class ParsedFile:
     bad: list = field(default_factory=list)
     oldest: dict = field(default_factory=dict)     # table -> earliest row, epoch seconds
     lines: int = 0
+    parse_seconds: float = 0.0
+
+    def in_memory(self) -> bool:
+        return not any(spool.on_disk() for spool in self.spools.values())
 
     def add(self, result: Converted):
         self.bad.extend(result.bad)
@@ -109,6 +125,45 @@ class _Spool(StreamSpool):
         self.fh.seek(0)
         while block := self.fh.read(8 << 20):
             yield block
+
+    def on_disk(self) -> bool:
+        return self.fh._rolled   # SpooledTemporaryFile's "moved to a file"
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        self.finish()
+        self.fh.seek(0)
+        yield from pa.ipc.open_stream(self.fh)
+
+    def times(self) -> pa.ChunkedArray:
+        """The rows' times (Timestamp, or the metrics' TimeUnix)."""
+        batches = list(self.batches())
+        column = _time_column(batches[0].schema.names)
+        return pa.chunked_array([batch.column(column) for batch in batches])
+
+    @classmethod
+    def joined(cls, spools: list) -> '_Spool':
+        """One stream of the batches of `spools` (which are closed)."""
+        out = cls()
+        for spool in spools:
+            for batch in spool.batches():
+                out.write(batch)
+            spool.fh.close()
+        return out
+
+
+def _joins(held: list, parsed: ParsedFile) -> bool:
+    """Whether `parsed` may go in with the files held: no row of it has the time of one of
+    theirs in the same table, so none of its rows can be one of theirs (whole rows compared,
+    as an overlapping load is)."""
+    for table, spool in parsed.spools.items():
+        times = None
+        for other in held:
+            if table in other.spools:
+                if times is None:
+                    times = spool.times().combine_chunks()
+                if pc.any(pc.is_in(other.spools[table].times(), value_set=times)).as_py():
+                    return False
+    return True
 
 
 class OtlpLoader:
@@ -153,11 +208,6 @@ class OtlpLoader:
                           'retention: TTL drops them. Backfill old data into tables created with '
                           '`llmwh init --no-ttl` (or ALTER TABLE ... REMOVE TTL)', err=True)
 
-    def _previous_load(self, sha256: str):
-        if sha256 in self.seen:
-            return self.seen[sha256], None
-        return previous_load(self.wh, self.database, sha256)
-
     # -- files
 
     def load(self, paths: Sequence[str]) -> Summary:
@@ -168,33 +218,59 @@ class OtlpLoader:
         self.parallel = self.jobs > 1 and sum(os.path.getsize(p) for p in paths) >= POOL_MIN_BYTES
         summary = Summary()
         started = time.monotonic()
-        inserting = None
+        # In file order: (future, files) of files going in, and (note, counted) of skipped ones.
+        pending = deque()
+        looked_up = deque()
+        last = None   # the last insert started
+        held = []     # parsed files whose rows go in together, waiting for a small next file
         try:
-            ahead = self._look_up(paths[0]) if paths else None
             for i in range(len(paths)):
-                path, sha256, size, note = ahead
-                parsed, parse_started = None, time.monotonic()
-                if note is None:
-                    # Parsed while the previous file's rows go in (the engine releases the GIL).
-                    parsed = self._parse_file(path, sha256, size)
-                    self.seen[sha256] = os.path.abspath(path)   # the same content later in this run is skipped
-                self._finish(inserting, summary)
-                inserting = None
+                if not looked_up:
+                    # No query while an insert runs: the engine's client serves one at a time, and a
+                    # server's session one query at a time.
+                    self._report_done(pending, summary, keep=0)
+                    looked_up.extend(self._look_up(paths[i:]))
+                path, sha256, size, previous = looked_up.popleft()
+                note = self._skip_note(path, sha256, previous)
                 if note is not None:
-                    self.echo(f'  {note}')
-                    summary.skipped += bool(sha256)
-                # Looked up before this file's insert starts: the lookup would wait for it.
-                ahead = self._look_up(paths[i + 1]) if i + 1 < len(paths) else None
-                if parsed is not None:
-                    inserting = self._start_insert(parsed, time.monotonic() - parse_started)
-            self._finish(inserting, summary)
-            inserting = None
+                    if held:
+                        last = self._submit(held, last, pending)
+                        held = []
+                    pending.append((note, bool(sha256)))
+                else:
+                    parse_started = time.monotonic()
+                    try:
+                        # Parsed while earlier files' rows go in (the engine releases the GIL).
+                        parsed = self._parse_file(path, sha256, size)
+                    except BaseException:
+                        if held:   # the files before a bad one load
+                            last = self._submit(held, last, pending)
+                            held = []
+                        raise
+                    parsed.parse_seconds = time.monotonic() - parse_started
+                    self.seen[sha256] = os.path.abspath(path)   # the same content later in this run is skipped
+                    if held and not _joins(held, parsed):
+                        last = self._submit(held, last, pending)
+                        held = []
+                    held.append(parsed)
+                    # A small next file (a late delivery after its day's file) waits to go in with these:
+                    # one insert makes fewer parts than two, and skips the second file's overlap check.
+                    following = looked_up[0][2] if looked_up else None
+                    if following is None or following * JOIN_RATIO > sum(f.size for f in held) \
+                            or not all(f.in_memory() for f in held):
+                        last = self._submit(held, last, pending)
+                        held = []
+                self._report_done(pending, summary, keep=PARSED_AHEAD)
+            if held:
+                last = self._submit(held, last, pending)
+            self._report_done(pending, summary, keep=0)
         finally:
             try:
-                if inserting is not None:
-                    # Something failed while a file's rows went in: that load ends first, and
-                    # its own error, the earlier one, is the one raised.
-                    inserting[0].result()
+                # Something failed: the loads already going in end first, and an error of
+                # theirs, the earlier one, is the one raised.
+                for item in pending:
+                    if isinstance(item[0], Future):
+                        item[0].result()
             finally:
                 if self.inserter is not None:
                     self.inserter.shutdown()
@@ -205,42 +281,71 @@ class OtlpLoader:
         summary.seconds = time.monotonic() - started
         return summary
 
-    def _look_up(self, path: str) -> tuple:
-        """(path, sha256, size, note): note says why the file is not loaded (empty, or this
-        content was loaded before and --force is off); sha256 is None for an empty file."""
+    def _report_done(self, pending: deque, summary: Summary, keep: int):
+        """Report the files whose loads ended, in file order, waiting for the oldest ones
+        while more than `keep` are pending."""
+        while pending and (len(pending) > keep or not isinstance(pending[0][0], Future) or pending[0][0].done()):
+            item = pending.popleft()
+            if isinstance(item[0], Future):
+                self._finish(item, summary)
+            else:
+                note, counted = item
+                self.echo(f'  {note}')
+                summary.skipped += counted
+
+    def _look_up(self, paths: Sequence[str]) -> list:
+        """(path, sha256, size, previous load) of the next files, up to LOOK_UP_BYTES of them, with
+        one query. sha256 is None for an empty file."""
         if self.parallel:
             self._start_pool()   # the workers start up while the content is hashed
-        sha256, size = content_sha256(path)
-        if not size:
+        out, total = [], 0
+        for path in paths:
+            sha256, size = content_sha256(path)
             # All empty files share one hash; none is "the same file" as another.
-            return path, None, size, f'{path}: empty; nothing to load'
-        previous = None if self.force else self._previous_load(sha256)
-        return path, sha256, size, skipped_message(path, previous) if previous else None
+            out.append((path, sha256 if size else None, size))
+            total += size
+            if total >= LOOK_UP_BYTES:
+                break
+        hashes = [sha256 for _, sha256, _ in out if sha256 and sha256 not in self.seen]
+        previous = {} if self.force else previous_loads(self.wh, self.database, hashes)
+        return [(path, sha256, size, previous.get(sha256)) for path, sha256, size in out]
 
-    def _start_insert(self, parsed: ParsedFile, parse_seconds: float) -> tuple:
-        """Insert and record a parsed file in the background; (future, parsed, seconds parsing)."""
+    def _skip_note(self, path: str, sha256: Optional[str], previous: Optional[tuple]) -> Optional[str]:
+        """Why the file is not loaded (empty, or this content was loaded before and --force is
+        off), or None."""
+        if sha256 is None:
+            return f'{path}: empty; nothing to load'
+        if not self.force and sha256 in self.seen:
+            previous = self.seen[sha256], None
+        return skipped_message(path, previous) if previous and not self.force else None
+
+    def _submit(self, files: list, before: Optional[Future], pending: deque) -> Future:
+        """Insert and record parsed files in the background, after the files before them; queues
+        (future, files) in `pending` and returns the future."""
         if self.inserter is None:
             self.inserter = ThreadPoolExecutor(max_workers=1, thread_name_prefix='llmwh-insert')
         loaded_at = datetime.now(timezone.utc)
-        future = self.inserter.submit(self._insert_and_record, parsed, loaded_at)
-        return future, parsed, parse_seconds
+        future = self.inserter.submit(self._insert_and_record, files, loaded_at, before)
+        pending.append((future, files))
+        return future
 
-    def _insert_and_record(self, parsed: ParsedFile, loaded_at: datetime) -> float:
+    def _insert_and_record(self, files: list, loaded_at: datetime, before: Optional[Future]) -> float:
+        if before is not None:
+            before.result()   # rows go in only after the files before them loaded (else their error)
         started = time.monotonic()
-        self._insert_rows(parsed)
-        self._record_file(parsed, loaded_at)
+        self._insert_rows(files)
+        self._record_files(files, loaded_at)
         return time.monotonic() - started
 
-    def _finish(self, inserting: Optional[tuple], summary: Summary):
-        """Wait for a file's insert and record (raising its error), then report it."""
-        if inserting is None:
-            return
-        future, parsed, parse_seconds = inserting
+    def _finish(self, inserting: tuple, summary: Summary):
+        """Wait for files' insert and record (raising its error), then report them."""
+        future, files = inserting
         insert_seconds = future.result()
-        self._report_file(parsed, parse_seconds + insert_seconds)
-        summary.loaded += 1
-        summary.rows.update(parsed.counts)
-        summary.bad_lines += len(parsed.bad)
+        for parsed in files:
+            self._report_file(parsed, parsed.parse_seconds + insert_seconds)
+            summary.loaded += 1
+            summary.rows.update(parsed.counts)
+            summary.bad_lines += len(parsed.bad)
 
     def _parse_file(self, path: str, sha256: str, size: int) -> ParsedFile:
         """Every row of the file, spooled; a bad line stops here unless --skip-bad."""
@@ -260,21 +365,31 @@ class OtlpLoader:
                 last_report = now
         return parsed
 
-    def _insert_rows(self, parsed: ParsedFile):
-        for table in sorted(parsed.spools):
-            spool = parsed.spools.pop(table)
-            if self.force or not self._holds_rows_since(table, parsed.oldest[table]):
-                self._insert_table(table, spool)
-            else:
-                present = self._insert_new_rows(table, spool)
-                if present:
-                    total = parsed.counts[table]
-                    # Said at once (from the insert thread): a crash right after must not lose it.
-                    self.echo(f'  warning: {parsed.path}: {present:,} of {total:,} {table} rows were already '
-                              'in the warehouse (an interrupted or overlapping earlier load); '
-                              f'loaded the other {total - present:,}', err=True)
-                    parsed.counts[table] -= present
+    def _insert_rows(self, files: list):
+        for table in sorted({table for parsed in files for table in parsed.spools}):
+            having = [parsed for parsed in files if table in parsed.spools]
+            oldest = min(parsed.oldest[table] for parsed in having)
+            if len(having) > 1 and (self.force or not self._holds_rows_since(table, oldest)):
+                # Their rows share no time (_joins), so none is another's: one insert.
+                self._insert_table(table, _Spool.joined([parsed.spools.pop(table) for parsed in having]))
+            for parsed in having:
+                if table in parsed.spools:
+                    self._insert_file_rows(parsed, table)
             _fault(f'after_insert:{table}')
+
+    def _insert_file_rows(self, parsed: ParsedFile, table: str):
+        spool = parsed.spools.pop(table)
+        if self.force or not self._holds_rows_since(table, parsed.oldest[table]):
+            self._insert_table(table, spool)
+            return
+        present = self._insert_new_rows(table, spool)
+        if present:
+            total = parsed.counts[table]
+            # Said at once (from the insert thread): a crash right after must not lose it.
+            self.echo(f'  warning: {parsed.path}: {present:,} of {total:,} {table} rows were already '
+                      'in the warehouse (an interrupted or overlapping earlier load); '
+                      f'loaded the other {total - present:,}', err=True)
+            parsed.counts[table] -= present
 
     def _holds_rows_since(self, table: str, seconds: int) -> bool:
         """Whether `table` has a row at or after this time: only then can a file's rows be there already."""
@@ -306,18 +421,20 @@ class OtlpLoader:
             self.wh.command(f'drop temporary table if exists {stage}')
         return present
 
-    def _record_file(self, parsed: ParsedFile, loaded_at: datetime):
-        """Quarantine the bad lines, then record the file: it counts as loaded only
-        once all its rows are in."""
+    def _record_files(self, files: list, loaded_at: datetime):
+        """Quarantine the bad lines, then record the files (one insert each): a file counts
+        as loaded only once all its rows are in."""
         _fault('before_record')
-        path = os.path.abspath(parsed.path)
-        if parsed.bad:
-            rows = [[path, parsed.sha256, b.line, b.error,
-                     b.raw if isinstance(b.raw, bytes) else b.raw.encode(), loaded_at] for b in parsed.bad]
-            self.wh.insert(QUARANTINE, rows, self.columns[QUARANTINE], database=self.database)
-        record_load(self.wh, self.database, parsed.sha256, path, parsed.size, dict(parsed.counts), loaded_at,
-                    bad_lines=len(parsed.bad))
-        self.seen[parsed.sha256] = path
+        bad = [[os.path.abspath(parsed.path), parsed.sha256, b.line, b.error,
+                b.raw if isinstance(b.raw, bytes) else b.raw.encode(), loaded_at]
+               for parsed in files for b in parsed.bad]
+        if bad:
+            self.wh.insert(QUARANTINE, bad, self.columns[QUARANTINE], database=self.database)
+        record_loads(self.wh, self.database, [load_record(parsed.sha256, parsed.path, parsed.size,
+                                                          dict(parsed.counts), loaded_at, len(parsed.bad))
+                                              for parsed in files])
+        for parsed in files:
+            self.seen[parsed.sha256] = os.path.abspath(parsed.path)
 
     def _report_file(self, parsed: ParsedFile, seconds: float):
         total = sum(parsed.counts.values())

@@ -42,11 +42,13 @@ _POINT_COUNTS = ('flags',)
 _POINT_KEYS = ('attributes', 'startTimeUnixNano', 'timeUnixNano', 'exemplars', *_POINT_COUNTS)
 _NUMBER_POINT_KEYS = frozenset([*_POINT_KEYS, 'asDouble', 'asInt'])
 _HISTOGRAM_POINT_KEYS = frozenset([*_POINT_KEYS, 'count', 'sum', 'bucketCounts', 'explicitBounds', 'min', 'max'])
+_EXEMPLAR_KEYS = frozenset(['filteredAttributes', 'timeUnixNano', 'asDouble', 'asInt', 'spanId', 'traceId'])
 _ZERO_TRACE, _ZERO_SPAN = '0' * 32, '0' * 16
 _NO_FIELDS, _NO_ITEMS = {}, []
 # SpanKind by number or name; True and 1.0 find 1 as protobuf's int() reads them.
 _SPAN_KIND_TEXTS = {**SPAN_KINDS, **{name: SPAN_KINDS[n] for name, n in _SPAN_KIND_NUMBERS.items()}}
 _DOUBLE_TEXT = {}
+_U64_LISTS = {}   # bucket count strings -> their values (shared: rows only read them)
 _FLOAT = {float}
 
 
@@ -180,9 +182,21 @@ def attributes(value) -> Optional[dict]:
         for kv in value:
             key, v = kv['key'], kv['value']
             x = v.get('stringValue')
-            if x is not None and x.isascii() and key.isascii() and len(v) == 1 and len(kv) == 2:
-                out[key] = x    # the most common case, inline
-                continue
+            if x is not None:
+                if x.isascii() and key.isascii() and len(v) == 1 and len(kv) == 2:
+                    out[key] = x    # the most common case, inline
+                    continue
+            elif len(v) == 1 and len(kv) == 2 and key.isascii():
+                # The next ones (token counts, temperatures), inline too: a canonical non-negative
+                # decimal string is its own AsString; a finite double prints as pdata prints it.
+                x = v.get('intValue')
+                if type(x) is str and len(x) < 19 and x.isdigit() and x.isascii() and (x[0] != '0' or len(x) == 1):
+                    out[key] = x
+                    continue
+                x = v.get('doubleValue')
+                if type(x) is float and x - x == 0.0:
+                    out[key] = double_text(x)
+                    continue
             if len(kv) != 2 or not key.isascii() and UNPAIRED_SURROGATE.search(key):
                 return None
             x = _other_text(v)
@@ -378,11 +392,44 @@ def _double(x):
     return float(x) if type(x) is int and -_F64_EXACT <= x <= _F64_EXACT else None
 
 
+def _exemplar_id(x, size: int):
+    """The bytes of an exemplar's hex id as the long way reads them (b'' when absent), None when not plain."""
+    if x is None or x == '':
+        return b''
+    if type(x) is not str or len(x) != 2 * size:
+        return None
+    try:
+        return binascii.unhexlify(x)
+    except ValueError:
+        return None
+
+
+def _exemplar(js) -> Optional[dict]:
+    """An exemplar of the usual shape as the long way's dict of proto fields, or None."""
+    if type(js) is not dict or not _EXEMPLAR_KEYS.issuperset(js):
+        return None
+    get = js.get
+    time, attrs = _u64(get('timeUnixNano', 0)), get('filteredAttributes')
+    attrs = {} if attrs is None else attributes(attrs)
+    span_id, trace_id = _exemplar_id(get('spanId'), 8), _exemplar_id(get('traceId'), 16)
+    as_double, as_int = get('asDouble'), get('asInt')
+    if time is None or attrs is None or span_id is None or trace_id is None or (
+            as_double is not None and as_int is not None):
+        return None
+    out = {'filtered_attributes': attrs, 'time_unix_nano': time, 'span_id': span_id, 'trace_id': trace_id}
+    if as_double is not None:
+        out['as_double'] = as_double = _double(as_double)
+        return None if as_double is None else out
+    if as_int is not None:
+        out['as_int'] = as_int = _int64(as_int)
+        return None if as_int is None else out
+    return out
+
+
 def _point_common(js: dict, get) -> Optional[dict]:
     """The fields every data point has, read as the long way gives them (proto names)."""
-    exemplars = get('exemplars')
-    if not _counts_ok(js, _POINT_COUNTS) or exemplars is not None and exemplars != _NO_ITEMS:
-        return None      # exemplars (rare) take the long way with their point
+    if not _counts_ok(js, _POINT_COUNTS):
+        return None
     times = _times(get('startTimeUnixNano', 0), get('timeUnixNano', 0))
     attrs = get('attributes')
     attrs = {} if attrs is None else attributes(attrs)
@@ -391,6 +438,14 @@ def _point_common(js: dict, get) -> Optional[dict]:
     point = {'attributes': attrs, 'start_time_unix_nano': times[0], 'time_unix_nano': times[1]}
     if 'flags' in js:
         point['flags'] = js['flags']
+    exemplars = get('exemplars')
+    if exemplars is not None and exemplars != _NO_ITEMS:
+        if type(exemplars) is not list:
+            return None
+        exemplars = [_exemplar(e) for e in exemplars]
+        if None in exemplars:
+            return None
+        point['exemplars'] = exemplars
     return point
 
 
@@ -414,13 +469,22 @@ def number_point(js) -> Optional[dict]:
 
 def _u64_list(xs: list):
     """[_u64(x) for x in xs], or None when one is not a uint64. Bucket counts are
-    decimal strings: checked all at once, that is a few C calls per list."""
+    decimal strings: checked all at once, that is a few C calls per list, and the
+    same few lists repeat (remembered by their strings)."""
     try:
         joined = ''.join(xs)   # TypeError unless every item is a str
     except TypeError:
         joined = None
-    if joined and joined.isdigit() and joined.isascii() and min(map(len, xs)) and max(map(len, xs)) <= 19:
-        return list(map(int, xs))
+    if joined and joined.isdigit() and joined.isascii():
+        key = tuple(xs)
+        out = _U64_LISTS.get(key)
+        if out is None and min(map(len, xs)) and max(map(len, xs)) <= 19:
+            out = list(map(int, xs))
+            if len(_U64_LISTS) >= 4096:
+                _U64_LISTS.clear()
+            _U64_LISTS[key] = out
+        if out is not None:
+            return out
     out = [_u64(x) for x in xs]
     return None if None in out else out
 

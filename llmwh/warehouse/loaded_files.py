@@ -35,17 +35,33 @@ def content_sha256(path) -> tuple:
     return digest.hexdigest(), size
 
 
+def previous_loads(wh: Warehouse, database: str, hashes) -> dict:
+    """sha256 -> (file, loaded_at) of the first load of each of these contents loaded before."""
+    if not hashes:
+        return {}
+    rows = wh.rows(f'select sha256, file, loaded_at from {quote(database)}.{quote(LOADED_FILES)} '
+                   'where sha256 in {h:Array(String)} order by loaded_at limit 1 by sha256', {'h': list(hashes)})
+    return {sha256: (file, loaded_at) for sha256, file, loaded_at in rows}
+
+
 def previous_load(wh: Warehouse, database: str, sha256: str) -> Optional[tuple]:
     """(file, loaded_at) of the first load of this content, or None."""
-    rows = wh.rows(f'select file, loaded_at from {quote(database)}.{quote(LOADED_FILES)} '
-                   'where sha256 = {h:String} order by loaded_at limit 1', {'h': sha256})
-    return tuple(rows[0]) if rows else None
+    return previous_loads(wh, database, [sha256]).get(sha256)
+
+
+def load_record(sha256: str, path: str, size: int, rows: dict, loaded_at: datetime, bad_lines: int = 0) -> list:
+    """A row of LOADED_FILES, in LOADED_FILES_COLUMNS order."""
+    return [sha256, os.path.abspath(path), size, rows, bad_lines, loaded_at]
+
+
+def record_loads(wh: Warehouse, database: str, records: list):
+    """Record loads (load_record rows) with one insert."""
+    wh.insert(LOADED_FILES, records, list(LOADED_FILES_COLUMNS), database=database)
 
 
 def record_load(wh: Warehouse, database: str, sha256: str, path: str, size: int, rows: dict,
                 loaded_at: datetime, bad_lines: int = 0):
-    wh.insert(LOADED_FILES, [[sha256, os.path.abspath(path), size, rows, bad_lines, loaded_at]],
-              list(LOADED_FILES_COLUMNS), database=database)
+    record_loads(wh, database, [load_record(sha256, path, size, rows, loaded_at, bad_lines)])
 
 
 def skipped_message(path: str, previous: tuple) -> str:
