@@ -41,11 +41,13 @@ narrowed as (
 -- of the window was most of this model's time and memory).
 repeated_keys as (
 
-    select
-        trace_id,
-        span_id
+    -- Keys as a 64-bit hash: grouping 10M spans by one integer takes a
+    -- third of the time of grouping by two strings. Two spans sharing a
+    -- hash only both take the sort below, which keeps one delivery per
+    -- (trace_id, span_id) itself.
+    select cityHash64(trace_id, span_id) as span_key
     from narrowed
-    group by trace_id, span_id
+    group by span_key
     having count() > 1
 
 ),
@@ -54,12 +56,7 @@ delivered_once as (
 
     select *
     from narrowed
-    where (trace_id, span_id) not in (
-        select
-            repeated_keys.trace_id,
-            repeated_keys.span_id
-        from repeated_keys
-    )
+    where cityHash64(trace_id, span_id) not in (select repeated_keys.span_key from repeated_keys)
 
 ),
 
@@ -67,12 +64,7 @@ first_of_repeated as (
 
     select *
     from narrowed
-    where (trace_id, span_id) in (
-        select
-            repeated_keys.trace_id,
-            repeated_keys.span_id
-        from repeated_keys
-    )
+    where cityHash64(trace_id, span_id) in (select repeated_keys.span_key from repeated_keys)
     order by trace_id, span_id, started_at
     limit 1 by trace_id, span_id
 
