@@ -21,6 +21,10 @@ CROSSING_TRACE = 'c0ffee00' * 4
 # arrives, the root is an umbrella and its day has no calls at all.
 LONELY_TRACE = 'bead0000' * 4
 LONELY_DAY = f'2026-11-{20 + DAYS + 1}'
+# The only call of its day, and its span ends before it starts: its duration
+# is unknown, so the day's latencies are NULL (never a value made up).
+BACKWARDS_TRACE = 'bac0000d' * 4
+BACKWARDS_DAY = f'2026-11-{20 + DAYS + 3}'
 
 
 def _span(span_id, parent, start_ns, end_ns, name, attrs, trace_id=CROSSING_TRACE):
@@ -46,11 +50,17 @@ def _crossing_lines():
     lonely_child = _span('00000000000000b2', '00000000000000b1', lonely_midnight + 5 * 10**9,
                          lonely_midnight + 9 * 10**9, 'chat gpt-4o', lonely, LONELY_TRACE)
 
+    backwards_noon = midnight + (3 * 86400 + 12 * 3600) * 10**9
+    backwards = _span('00000000000000c1', '', backwards_noon, backwards_noon - 10**9, 'chat gpt-4o',
+                      {**chat, 'gen_ai.conversation.id': 'conv-backwards', 'gen_ai.usage.input_tokens': '40',
+                       'gen_ai.usage.output_tokens': '4'}, BACKWARDS_TRACE)
+
     def request(span):
         return json.dumps({'resourceSpans': [{
             'resource': {'attributes': [{'key': 'service.name', 'value': {'stringValue': 'night-owl'}}]},
             'scopeSpans': [{'scope': {'name': 'opentelemetry.instrumentation.openai_v2'}, 'spans': [span]}]}]})
-    return request(before) + '\n' + request(lonely_root), request(after) + '\n' + request(lonely_child)
+    return ('\n'.join(map(request, (before, lonely_root, backwards))),
+            request(after) + '\n' + request(lonely_child))
 
 
 def split_telemetry(out: Path):

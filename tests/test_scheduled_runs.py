@@ -9,7 +9,8 @@ exactly the marts of a warehouse that loaded everything and built once.
 import pytest
 
 from conftest import dbt, llmwh, warehouse_env
-from scheduled_telemetry import CROSSING_TRACE, DAYS, LONELY_DAY, LONELY_TRACE, MARTS, files, marts_of
+from scheduled_telemetry import (BACKWARDS_DAY, BACKWARDS_TRACE, CROSSING_TRACE, DAYS, LONELY_DAY, LONELY_TRACE,
+                                 MARTS, files, marts_of)
 
 @pytest.fixture(scope='module')
 def scheduled(tmp_path_factory, profiles_dir, telemetry):
@@ -68,6 +69,19 @@ def test_a_day_whose_only_call_became_an_umbrella_leaves_the_rollups(scheduled):
                       ('fct_latency_buckets', 'bucket_date')):
         assert [r for r in after_first[mart] if r[day] == LONELY_DAY], mart
         assert not [r for r in marts[mart] if r[day] == LONELY_DAY], mart
+
+
+def test_a_day_whose_only_call_has_no_duration_has_unknown_latencies(scheduled):
+    """A span ending before it starts has no duration; alone on its day, its latencies are NULL, not made up."""
+    marts = scheduled[0]
+    [call] = [c for c in marts['fct_llm_calls'] if c['trace_id'] == BACKWARDS_TRACE]
+    assert call['duration_ms'] is None and call['input_tokens'] == 40
+    [day] = [r for r in marts['fct_model_daily'] if r['call_date'] == BACKWARDS_DAY]
+    assert day['calls'] == 1
+    assert (day['duration_ms_p50'], day['duration_ms_p95'], day['duration_ms_p99']) == (None, None, None)
+    buckets = [r for r in marts['fct_latency_buckets'] if r['bucket_date'] == BACKWARDS_DAY]
+    assert buckets and all(r['calls'] == 1 and r['duration_ms_p50'] is None and r['duration_ms_histogram'] == {}
+                           for r in buckets)
 
 
 def test_keys_are_unique_after_scheduled_runs(scheduled):
