@@ -72,13 +72,16 @@ def test_a_day_whose_only_call_became_an_umbrella_leaves_the_rollups(scheduled):
 
 
 def test_a_day_whose_only_call_has_no_duration_has_unknown_latencies(scheduled):
-    """A span ending before it starts has no duration; alone on its day, its latencies are NULL, not made up."""
+    """A span ending before it starts has no duration; alone on its day (and its trace), its latencies are NULL,
+    not made up."""
     marts = scheduled[0]
     [call] = [c for c in marts['fct_llm_calls'] if c['trace_id'] == BACKWARDS_TRACE]
     assert call['duration_ms'] is None and call['input_tokens'] == 40
     [day] = [r for r in marts['fct_model_daily'] if r['call_date'] == BACKWARDS_DAY]
     assert day['calls'] == 1
     assert (day['duration_ms_p50'], day['duration_ms_p95'], day['duration_ms_p99']) == (None, None, None)
+    [trace] = [t for t in marts['fct_traces'] if t['trace_id'] == BACKWARDS_TRACE]
+    assert (trace['llm_calls'], trace['llm_time_ms'], trace['tool_time_ms']) == (1, None, 0)
     buckets = [r for r in marts['fct_latency_buckets'] if r['bucket_date'] == BACKWARDS_DAY]
     assert buckets and all(r['calls'] == 1 and r['duration_ms_p50'] is None and r['duration_ms_histogram'] == {}
                            for r in buckets)
