@@ -174,11 +174,10 @@ def test_budget_spend_around_period_and_hour_boundaries(warehouse, as_of):
     assert any(rows[f'{scope}-day']['calls'] > 0 for scope, _, _ in scopes)
 
 
-def test_latency_buckets_are_the_exact_medians_of_the_calls(warehouse):
-    """fct_latency_buckets (the latency series of the anomalies) against medians computed here from the calls."""
-    from statistics import median
-    calls = q(warehouse, 'select toString(started_at) as started, duration_ms, model_family, '
-                         'toString(service_name) as service from llm.fct_llm_calls')
+def _durations_by_bucket(env):
+    """(granularity, dimension, value, bucket start) -> the duration_ms of its calls, from fct_llm_calls."""
+    calls = q(env, 'select toString(started_at) as started, duration_ms, model_family, '
+                   'toString(service_name) as service from llm.fct_llm_calls')
     groups = {}
     for c in calls:
         day, hour = c['started'][:10] + ' 00:00:00', c['started'][:13] + ':00:00'
@@ -186,6 +185,13 @@ def test_latency_buckets_are_the_exact_medians_of_the_calls(warehouse):
             if value:
                 for granularity, bucket in (('day', day), ('hour', hour)):
                     groups.setdefault((granularity, dimension, value, bucket), []).append(c['duration_ms'])
+    return groups
+
+
+def test_latency_buckets_are_the_exact_medians_of_the_calls(warehouse):
+    """fct_latency_buckets (the latency series of the anomalies) against medians computed here from the calls."""
+    from statistics import median
+    groups = _durations_by_bucket(warehouse)
     rows = q(warehouse, 'select granularity, dimension, dimension_value, toString(bucket_start) as bucket, calls, '
                         'duration_ms_p50 from llm.fct_latency_buckets')
     got = {(r['granularity'], r['dimension'], r['dimension_value'], r['bucket']): r for r in rows}
@@ -201,29 +207,22 @@ def test_latency_histograms_count_each_call_under_its_bucket_bound(warehouse):
     from bisect import bisect_left
     from collections import Counter
     growth = float(project_var('latency_histogram_growth'))
-    calls = q(warehouse, 'select toString(started_at) as started, duration_ms, model_family, '
-                         'toString(service_name) as service from llm.fct_llm_calls')
     rows = q(warehouse, 'select granularity, dimension, dimension_value, toString(bucket_start) as bucket, '
                         'mapKeys(duration_ms_histogram) as bounds, mapValues(duration_ms_histogram) as counts '
                         'from llm.fct_latency_buckets')
     got = {(r['granularity'], r['dimension'], r['dimension_value'], r['bucket']):
            dict(zip(map(float, r['bounds']), map(int, r['counts']))) for r in rows}
     expected = {key: Counter() for key in got}
-    for c in calls:
-        if c['duration_ms'] is None:
-            continue
-        day, hour = c['started'][:10] + ' 00:00:00', c['started'][:13] + ':00:00'
-        for dimension, value in (('model', c['model_family']), ('service', c['service'])):
-            for granularity, bucket in (('day', day), ('hour', hour)):
-                if value:
-                    key = (granularity, dimension, value, bucket)
-                    bounds = sorted(got[key])
-                    d = c['duration_ms']
-                    # The smallest bound at or above d (a relative 1e-12 for float rounding at the edges).
-                    bound = bounds[bisect_left(bounds, d * (1 - 1e-12))]
-                    assert (bound == 0) == (d == 0), (key, d, bound)
-                    assert d == 0 or bound / growth < d * (1 + 1e-12), (key, d, bound)
-                    expected[key][bound] += 1
+    for key, durations in _durations_by_bucket(warehouse).items():
+        bounds = sorted(got[key])
+        for d in durations:
+            if d is None:
+                continue
+            # The smallest bound at or above d (a relative 1e-12 for float rounding at the edges).
+            bound = bounds[bisect_left(bounds, d * (1 - 1e-12))]
+            assert (bound == 0) == (d == 0), (key, d, bound)
+            assert d == 0 or bound / growth < d * (1 + 1e-12), (key, d, bound)
+            expected[key][bound] += 1
     assert sum(map(len, expected.values())) > 100
     assert got == {key: dict(counts) for key, counts in expected.items()}
 
