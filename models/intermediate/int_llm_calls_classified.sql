@@ -20,7 +20,8 @@ with
 -- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
 spans as (
 
-    select * from {{ ref('int_spans_deduplicated') }}
+    -- The data-quality columns serve fct_data_quality_issues only.
+    select * except (invalid_fields, deliveries) from {{ ref('int_spans_deduplicated') }}
     {% if is_incremental() %}
         where {{ of_touched_traces('span_date') }}
     {% endif %}

@@ -14,8 +14,10 @@
     downstream models never parse SpanAttributes again. Collector retries
     deliver the same span (TraceId + SpanId) more than once; a retry carries
     the same timestamp, so it lands in the same day partition and one delivery
-    per day is kept. An incremental run rebuilds only the days that received spans;
-    only repeated deliveries are sorted, without maps. -#}
+    per day is kept, with the number of deliveries. An incremental run rebuilds
+    only the days that received spans; only repeated deliveries are sorted,
+    without maps. invalid_fields (of every delivery) and deliveries are kept
+    for fct_data_quality_issues, so it does not parse the attributes again. -#}
 with
 
 spans as (
@@ -31,7 +33,8 @@ narrowed as (
 
     select
         * except (span_attributes, resource_attributes, invalid_fields),
-        {{ instrumentation_of('scope_name', 'span_attributes') }} as instrumentation
+        {{ instrumentation_of('scope_name', 'span_attributes') }} as instrumentation,
+        invalid_fields as delivery_invalid_fields
     from spans
 
 ),
@@ -54,15 +57,23 @@ repeated_keys as (
 
 delivered_once as (
 
-    select *
+    select
+        * except (delivery_invalid_fields),
+        delivery_invalid_fields as invalid_fields,
+        toUInt64(1) as deliveries
     from narrowed
     where cityHash64(trace_id, span_id) not in (select repeated_keys.span_key from repeated_keys)
 
 ),
 
+-- A key delivered more than once keeps the invalid fields of every delivery
+-- (two different spans may share ids in bad data; each row counts).
 first_of_repeated as (
 
-    select *
+    select
+        * except (delivery_invalid_fields),
+        groupArrayArray(delivery_invalid_fields) over (partition by trace_id, span_id) as invalid_fields,
+        toUInt64(count() over (partition by trace_id, span_id)) as deliveries
     from narrowed
     where cityHash64(trace_id, span_id) in (select repeated_keys.span_key from repeated_keys)
     order by trace_id, span_id, started_at

@@ -34,9 +34,11 @@
 {%- endset %}
 with
 
+-- The spans' invalid values and delivery counts as int_spans_deduplicated
+-- kept them (reading the staging view would parse the attributes again).
 spans as (
 
-    select * from {{ ref('stg_otel__spans') }}
+    select * from {{ ref('int_spans_deduplicated') }}
     {% if is_incremental() %}
         where span_date in ({{ changed }})
     {% endif %}
@@ -72,13 +74,15 @@ token_usage_points as (
 
 ),
 
+-- invalid_fields names a field once per delivery that had it invalid.
 invalid_span_values as (
 
     select
         span_date as issue_date,
         'otel_traces' as source_table,
         concat('invalid_', invalid_field) as rule_name,
-        span_id as example_id
+        span_id as example_id,
+        toUInt64(1) as dropped_rows
     from spans
     array join invalid_fields as invalid_field
 
@@ -123,7 +127,8 @@ duplicate_evaluation_events as (
 
 ),
 
--- int_spans_deduplicated keeps one delivery per (trace_id, span_id) and day.
+-- int_spans_deduplicated keeps one delivery per (trace_id, span_id) and
+-- counts the others.
 duplicate_spans as (
 
     select
@@ -131,10 +136,9 @@ duplicate_spans as (
         'otel_traces' as source_table,
         'duplicate_delivery' as rule_name,
         span_id as example_id,
-        toUInt64(count() - 1) as dropped_rows
+        toUInt64(deliveries - 1) as dropped_rows
     from spans
-    group by span_date, trace_id, span_id
-    having count() > 1
+    where deliveries > 1
 
 ),
 
@@ -172,10 +176,7 @@ duplicate_metric_points as (
 
 issues as (
 
-    select
-        *,
-        toUInt64(1) as dropped_rows
-    from invalid_span_values
+    select * from invalid_span_values
     union all
     select
         *,
