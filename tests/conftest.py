@@ -1,8 +1,10 @@
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -54,11 +56,18 @@ def warehouse_env(tmp, profiles_dir):
             'DBT_TARGET_PATH': str(tmp / 'target'), 'DBT_LOG_PATH': str(tmp / 'logs')}
 
 
-def run(args, env_extra=None, check=False, cwd=ROOT, timeout=600):
-    """Run a command in a child process (each child may open its own warehouse)."""
+def child_env(env_extra=None) -> dict:
+    """The environment of a child: this one without LLMWH_/DBT_ settings, plus `env_extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(('LLMWH_', 'DBT_'))}
     env.update(env_extra or {})
-    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    return env
+
+
+def run(args, env_extra=None, check=False, cwd=ROOT, timeout=600):
+    """Run a command in a child process (each child may open its own warehouse)."""
+    release_warehouses()
+    proc = subprocess.run(args, cwd=cwd, env=child_env(env_extra), capture_output=True, text=True,
+                          timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f'{args} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}')
     return proc
@@ -78,16 +87,70 @@ def project_var(name):
     return yaml.safe_load((ROOT / 'dbt_project.yml').read_text())['vars'][name]
 
 
+class _SqlWorker:
+    """tests/sql_worker.py on one environment's warehouse: `llmwh sql` without a start-up per query."""
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / 'tests' / 'sql_worker.py')], cwd=ROOT,
+                                     env=child_env(env), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.stderr, text=True)
+
+    def ask(self, sql: str) -> str:
+        self.proc.stdin.write(json.dumps({'sql': sql}) + '\n')
+        self.proc.stdin.flush()
+        if not select.select([self.proc.stdout], [], [], SQL_TIMEOUT)[0]:
+            self.close()
+            raise AssertionError(f'no answer in {SQL_TIMEOUT} s to:\n{sql}')
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait()
+            self.stderr.seek(0)
+            raise AssertionError(f'the SQL worker exited {self.proc.returncode} on:\n{sql}\n'
+                                 f'{self.stderr.read().decode(errors="replace")[-4000:]}')
+        reply = json.loads(line)
+        if 'error' in reply:
+            raise AssertionError(f'{sql}\nfailed: {reply["error"]}')
+        return reply['out']
+
+    def close(self):
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.stderr.close()
+
+
+# At most one, since it holds its warehouse open; closed before any other child starts.
+_sql_worker = None
+SQL_TIMEOUT = 600
+
+
+def release_warehouses():
+    """Close the SQL worker, so that another process may open its warehouse."""
+    global _sql_worker
+    if _sql_worker is not None:
+        worker, _sql_worker = _sql_worker, None
+        worker.close()
+
+
 def sql_rows(env, sql) -> list:
-    """Rows of `llmwh sql` on the warehouse of `env`, as dicts."""
-    # `--` ends the options (SQL may start with a `--` comment); split on newlines
-    # only, since values may hold other line separators (U+2028, \x1c).
-    out = llmwh('sql', '--format', 'json', '--', sql, env_extra=env, check=True).stdout
-    return [json.loads(line) for line in out.split('\n') if line]
+    """Rows of `llmwh sql --format json` on the warehouse of `env`, as dicts."""
+    global _sql_worker
+    if _sql_worker is not None and _sql_worker.env != env:
+        release_warehouses()
+    if _sql_worker is None:
+        _sql_worker = _SqlWorker(dict(env))
+    # Split on newlines only, since values may hold other line separators (U+2028, \x1c).
+    return [json.loads(line) for line in _sql_worker.ask(sql).split('\n') if line]
 
 
 def sql_write(env, sql):
-    """Run a writing statement with `llmwh sql --write`."""
+    """Run a writing statement with `llmwh sql --write` (its own process: a session that ran
+    a read-only query stays read-only)."""
     llmwh('sql', '--write', sql, env_extra=env, check=True)
 
 

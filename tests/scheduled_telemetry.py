@@ -8,7 +8,7 @@ import json
 import math
 from pathlib import Path
 
-from conftest import MART_KEYS, dbt, llmwh, warehouse_env
+from conftest import MART_KEYS, dbt, llmwh, sql_rows, warehouse_env
 
 # Every mart the scheduled path must build exactly as one full build does.
 MARTS = MART_KEYS
@@ -91,9 +91,7 @@ def files(directory: Path) -> list:
 def marts_of(env) -> dict:
     result = {}
     for mart, key in MARTS.items():
-        out = llmwh('sql', f'select * from llm.{mart} order by {key}', '--format', 'json',
-                    env_extra=env, check=True).stdout
-        result[mart] = [_normalised(json.loads(line)) for line in out.splitlines()]
+        result[mart] = [_normalised(row) for row in sql_rows(env, f'select * from llm.{mart} order by {key}')]
     return result
 
 
