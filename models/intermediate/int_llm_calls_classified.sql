@@ -58,11 +58,18 @@ flagged as (
 
 ),
 
+-- The walk below runs on 64-bit hashes of the span ids (0 for no parent):
+-- a map of integers per trace takes a fraction of the memory of a map of
+-- hex strings. Two spans of one trace would have to share a hash to be
+-- confused (about n^2 / 2^65 for a trace of n spans).
 parents_by_trace as (
 
     select
         trace_id,
-        mapFromArrays(groupArray(span_id), groupArray(coalesce(parent_span_id, ''))) as parent_of,
+        mapFromArrays(
+            groupArray(cityHash64(span_id)),
+            groupArray(if(parent_span_id is null, toUInt64(0), cityHash64(parent_span_id)))
+        ) as parent_of,
         count() as span_count
     from spans
     group by trace_id
@@ -80,17 +87,17 @@ umbrella_spans as (
         arrayJoin(
             tupleElement(arrayFold(
                 (acc, step) -> if(
-                    acc.1 = '' or parents_by_trace.parent_of[acc.1] = '',
-                    ('', acc.2),
+                    acc.1 = 0 or parents_by_trace.parent_of[acc.1] = 0,
+                    (toUInt64(0), acc.2),
                     (
                         parents_by_trace.parent_of[acc.1],
                         arrayPushBack(acc.2, parents_by_trace.parent_of[acc.1])
                     )
                 ),
                 range(least(64, parents_by_trace.span_count)),
-                (flagged.span_id, cast([], 'Array(String)'))
+                (cityHash64(flagged.span_id), cast([], 'Array(UInt64)'))
             ), 2)
-        ) as span_id
+        ) as span_key
     from flagged
     inner join parents_by_trace on flagged.trace_id = parents_by_trace.trace_id
     where flagged.is_inference
@@ -101,10 +108,10 @@ classified as (
 
     select
         *,
-        (trace_id, span_id) not in (
+        (trace_id, cityHash64(span_id)) not in (
             select
                 umbrella_spans.trace_id,
-                umbrella_spans.span_id
+                umbrella_spans.span_key
             from umbrella_spans
         ) as is_leaf_inference
     from flagged
