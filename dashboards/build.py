@@ -637,16 +637,19 @@ WHERE {TRACES_WHERE}""", 'short'),
 SELECT countIf(tool_calls > 0) AS traces_with_tools
 FROM {m}.fct_traces
 WHERE {TRACES_WHERE}""", 'short'),
-        stat_panel('Tool time per tool call', 'Average duration of a tool call.', f"""
-SELECT sum(tool_time_ms) / nullIf(sum(tool_calls), 0) AS ms_per_tool_call
+        stat_panel('Tool time per tool call', 'Average duration of a tool call, over the traces whose tool '
+                   'time is known.', f"""
+SELECT sum(tool_time_ms) / nullIf(sumIf(tool_calls, tool_time_ms IS NOT NULL), 0) AS ms_per_tool_call
 FROM {m}.fct_traces
 WHERE {TRACES_WHERE}""", 'ms'),
-        stat_panel('LLM share of trace time', 'Summed LLM call time over summed trace duration.', f"""
-SELECT sum(llm_time_ms) / nullIf(sum(duration_ms), 0) AS llm_share
+        stat_panel('LLM share of trace time', 'Summed LLM call time over summed trace duration, over the '
+                   'traces whose LLM time is known.', f"""
+SELECT sum(llm_time_ms) / nullIf(sumIf(duration_ms, llm_time_ms IS NOT NULL), 0) AS llm_share
 FROM {m}.fct_traces
 WHERE {TRACES_WHERE}""", 'percentunit'),
-        stat_panel('Tool share of trace time', 'Summed tool call time over summed trace duration.', f"""
-SELECT sum(tool_time_ms) / nullIf(sum(duration_ms), 0) AS tool_share
+        stat_panel('Tool share of trace time', 'Summed tool call time over summed trace duration, over the '
+                   'traces whose tool time is known.', f"""
+SELECT sum(tool_time_ms) / nullIf(sumIf(duration_ms, tool_time_ms IS NOT NULL), 0) AS tool_share
 FROM {m}.fct_traces
 WHERE {TRACES_WHERE}""", 'percentunit'),
         stat_panel('Conversations', 'Conversations with a call in range.', f"""
@@ -660,12 +663,15 @@ WHERE {TRACES_WHERE}
 GROUP BY time, service
 ORDER BY time""", 'short', bars=True, stacked=True),
         series_panel('LLM time vs tool time', 'Summed LLM call time, tool call time and the rest of the '
-                     'traces\' duration per bucket.', f"""
+                     'traces\' duration per bucket; "unknown" is the rest of the traces whose LLM or tool '
+                     'time is unknown (a call without a duration).', f"""
 SELECT
     $__timeInterval(started_at) AS time,
     sum(llm_time_ms) AS llm_ms,
     sum(tool_time_ms) AS tool_ms,
-    sum(greatest(duration_ms - llm_time_ms - tool_time_ms, 0)) AS other_ms
+    sum(greatest(duration_ms - llm_time_ms - tool_time_ms, 0)) AS other_ms,
+    sumIf(greatest(duration_ms - coalesce(llm_time_ms, 0) - coalesce(tool_time_ms, 0), 0),
+          llm_time_ms IS NULL OR tool_time_ms IS NULL) AS unknown_ms
 FROM {m}.fct_traces
 WHERE {TRACES_WHERE}
 GROUP BY time

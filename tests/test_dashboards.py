@@ -322,3 +322,58 @@ def test_hourly_panels_equal_the_same_panels_over_the_calls(results, title, inte
     hourly = buckets(sql)
     assert len(hourly) > 24 // interval_hours
     assert hourly == buckets(OVER_CALLS[title])
+
+
+# ------------------------------------------------------------------ unknown call times
+
+# (trace, duration_ms, llm_time_ms, tool_time_ms, tool_calls): NULL where no call of its kind in the
+# trace has a duration.
+TIMED_TRACES = [('t-known', 1000.0, 400.0, 100.0, 2), ('t-llm-unknown', 3000.0, None, 500.0, 1),
+                ('t-tool-unknown', 2000.0, 300.0, None, 1)]
+
+
+def _sql_value(value):
+    return 'NULL' if value is None else repr(value)
+
+
+def test_time_shares_and_split_leave_unknown_times_out(wh):
+    """A trace whose LLM (or tool) time is unknown adds nothing to that time's sum, so its duration
+    (or tool calls) stays out of the share's (or the per-call average's) denominator; the time split
+    shows its rest as unknown."""
+    db = 'dashboard_time_shares'
+    wh.command(f'drop database if exists {db}')
+    wh.command(f'create database {db}')
+    wh.command(f'create table {db}.fct_traces (trace_id String, trace_date Date, started_at DateTime64(9), '
+               'duration_ms Float64, llm_time_ms Nullable(Float64), tool_time_ms Nullable(Float64), '
+               'tool_calls UInt64) '
+               'engine = MergeTree order by trace_id')
+    wh.command(f'create table {db}.fct_llm_calls (trace_id String, call_date Date, started_at DateTime64(9), '
+               'provider Nullable(String), model_family Nullable(String), service_name String) '
+               'engine = MergeTree order by trace_id')
+    at = "'2026-11-28 10:00:00'"
+    wh.command(f'insert into {db}.fct_traces values ' + ', '.join(
+        f"('{t}', toDate({at}), {at}, {d!r}, {_sql_value(llm)}, {_sql_value(tool)}, {n})"
+        for t, d, llm, tool, n in TIMED_TRACES))
+    wh.command(f'insert into {db}.fct_llm_calls values ' + ', '.join(
+        f"('{t}', toDate({at}), {at}, 'openai', 'gpt-4o', 'app')" for t, *_ in TIMED_TRACES))
+    variables = {name: Variable(name, [ALL], []) for name in ('provider', 'model', 'service')}
+    panels = {p['title']: t['rawSql'] for d in load_dashboards() for p, t in panel_queries(d)}
+
+    def rows(title):
+        sql = plugin_macros.expand(panels[title], variables, FROM, TO).replace(f'{build.MARTS}.', f'{db}.')
+        return [json.loads(line) for line in wh.raw(sql, fmt='JSONEachRow').decode().splitlines()]
+
+    known_llm = [t for t in TIMED_TRACES if t[2] is not None]
+    known_tool = [t for t in TIMED_TRACES if t[3] is not None]
+    assert rows('LLM share of trace time')[0]['llm_share'] == pytest.approx(
+        sum(t[2] for t in known_llm) / sum(t[1] for t in known_llm))
+    assert rows('Tool share of trace time')[0]['tool_share'] == pytest.approx(
+        sum(t[3] for t in known_tool) / sum(t[1] for t in known_tool))
+    assert rows('Tool time per tool call')[0]['ms_per_tool_call'] == pytest.approx(
+        sum(t[3] for t in known_tool) / sum(t[4] for t in known_tool))
+    split = rows('LLM time vs tool time')
+    assert len(split) == 1
+    assert split[0]['llm_ms'] == 700 and split[0]['tool_ms'] == 600
+    assert split[0]['other_ms'] == 1000 - 400 - 100                       # the one trace with both known
+    assert split[0]['unknown_ms'] == (3000 - 500) + (2000 - 300)
+    assert sum(split[0][k] for k in ('llm_ms', 'tool_ms', 'other_ms', 'unknown_ms')) == sum(t[1] for t in TIMED_TRACES)
