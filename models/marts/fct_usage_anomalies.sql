@@ -5,6 +5,7 @@
     same hour of those days). Rebuilt every run (a table of small
     aggregates) from rollups, never from the calls: the summable series
     from fct_usage_hourly, the median latencies from fct_latency_buckets. -#}
+{%- set point_key = 'granularity, dimension, dimension_value, bucket_start' %}
 with
 
 hourly as (
@@ -49,7 +50,7 @@ sums as (
         coalesce(sum(total_tokens), 0) as total_tokens
     from hours_by_series
     where tupleElement(dimension_key, 2) != ''
-    group by granularity, dimension, dimension_value, bucket_start
+    group by {{ point_key }}
 
 ),
 
@@ -59,12 +60,7 @@ buckets as (
         sums.*,
         latencies.duration_ms_p50 as duration_ms_p50
     from sums
-    left join latencies
-        on
-            sums.granularity = latencies.granularity
-            and sums.dimension = latencies.dimension
-            and sums.dimension_value = latencies.dimension_value
-            and sums.bucket_start = latencies.bucket_start
+    left join latencies using ({{ point_key }})
     settings join_use_nulls = 1
 
 ),
@@ -106,22 +102,14 @@ calendar as (
 dense as (
 
     select
-        calendar.granularity as granularity,
-        calendar.dimension as dimension,
-        calendar.dimension_value as dimension_value,
-        calendar.bucket_start as bucket_start,
+        {{ point_key }},
         coalesce(buckets.calls, 0) as calls,
         coalesce(buckets.error_calls, 0) as error_calls,
         coalesce(buckets.cost_usd, 0) as cost_usd,
         coalesce(buckets.total_tokens, 0) as total_tokens,
         buckets.duration_ms_p50 as duration_ms_p50
     from calendar
-    left join buckets
-        on
-            calendar.granularity = buckets.granularity
-            and calendar.dimension = buckets.dimension
-            and calendar.dimension_value = buckets.dimension_value
-            and calendar.bucket_start = buckets.bucket_start
+    left join buckets using ({{ point_key }})
     settings join_use_nulls = 1
 
 ),
