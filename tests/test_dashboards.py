@@ -361,6 +361,8 @@ def test_time_shares_and_split_leave_unknown_times_out(wh):
 
     def rows(title):
         sql = plugin_macros.expand(panels[title], variables, FROM, TO).replace(f'{build.MARTS}.', f'{db}.')
+        # wh.raw, not run_queries.Runner.run: its read-only run_sql would leave this process's shared
+        # engine session read-only for the tests after this one.
         return [json.loads(line) for line in wh.raw(sql, fmt='JSONEachRow').decode().splitlines()]
 
     known_llm = [t for t in TIMED_TRACES if t[2] is not None]
