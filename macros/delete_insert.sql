@@ -120,11 +120,12 @@
     by one of them (a call by its span, a trace by its first span), so: every
     day the trace has a span on now (a trace crossing midnight, a call that
     became an umbrella, a trace whose first span arrived late), and every day
-    int_spans_deduplicated rebuilt since the model last committed (a rebuilt
-    day can have lost spans, e.g. a late span on a day whose raw partition
-    already expired). Subquery of dates, column `day`. -#}
+    int_spans_deduplicated rebuilt since the model last committed (the raw
+    span days it processed since then, as touched_trace_sources follows
+    them; a rebuilt day can have lost spans, e.g. a late span on a day whose
+    raw partition already expired). Subquery of dates, column `day`. -#}
 {% macro trace_delete_scope(new_data_relation) -%}
     {{ trace_span_days('select trace_id from ' ~ new_data_relation, 'day') }}
     union distinct
-    {{ changed_days('int_spans_deduplicated') }}
+    {{ changed_days('stg_otel__spans') }}
 {%- endmacro %}

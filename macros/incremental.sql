@@ -79,11 +79,15 @@
     newest block, above the recorded one (not yet committed). Unchanged
     partitions get no row, so this invocation's rows alone say what it
     processes, also after its commit (a data test reads them). A full
-    rebuild first drops the model's record: it reads everything anyway. -#}
-{% macro snapshot_watermarks(model_names) -%}
+    rebuild first drops the model's record: it reads everything anyway.
+    `followed` items are model names (blocks from system.parts), or
+    {'view': <staging view>, 'through': <model>}: the blocks of the view's raw
+    table as far as that model, which extracts it, has committed them (see
+    touched_trace_sources). -#}
+{% macro snapshot_watermarks(followed) -%}
     insert into {{ watermarks_relation() }}
-    {%- for model_name in model_names %}
-        {%- set table = followed_table(model_name) %}
+    {%- for item in followed %}
+        {%- set table = followed_table(item if item is string else item['view']) %}
         {%- set source_table = table.schema ~ '.' ~ table.identifier %}
         select
             '{{ this.identifier }}' as consumer,
@@ -96,20 +100,7 @@
             false as committed,
             now64(6) as recorded_at
         from (
-            select
-                tables.uuid as source_uuid,
-                parts.partition_id as partition_id,
-                toDate(any(parts.partition)) as partition_day,
-                max(parts.max_block_number) as max_block
-            from system.parts as parts
-            inner join system.tables as tables
-                on parts.database = tables.database and parts.table = tables.name
-            where
-                parts.active
-                and parts.database = '{{ table.schema }}'
-                -- On a cluster the raw tables are Distributed over <name>_local.
-                and parts.table in ('{{ table.identifier }}', '{{ table.identifier }}_local')
-            group by tables.uuid, parts.partition_id
+            {{ part_blocks(table) if item is string else committed_blocks(item['through'], source_table) }}
         ) as blocks
         left join (
             select
@@ -128,6 +119,43 @@
         where blocks.max_block > coalesce(done.max_block, 0)
         {{ 'union all' if not loop.last }}
     {%- endfor %}
+{%- endmacro %}
+
+
+{#- The newest block of each day partition of `table`, from its active
+    parts (subquery: source_uuid, partition_id, partition_day, max_block). -#}
+{% macro part_blocks(table) -%}
+    select
+        tables.uuid as source_uuid,
+        parts.partition_id as partition_id,
+        toDate(any(parts.partition)) as partition_day,
+        max(parts.max_block_number) as max_block
+    from system.parts as parts
+    inner join system.tables as tables
+        on parts.database = tables.database and parts.table = tables.name
+    where
+        parts.active
+        and parts.database = '{{ table.schema }}'
+        -- On a cluster the raw tables are Distributed over <name>_local.
+        and parts.table in ('{{ table.identifier }}', '{{ table.identifier }}_local')
+    group by tables.uuid, parts.partition_id
+{%- endmacro %}
+
+
+{#- The newest block of each day partition of `source_table` that model
+    `through` has committed (same columns as part_blocks). -#}
+{% macro committed_blocks(through, source_table) -%}
+    select
+        processed.source_uuid as source_uuid,
+        processed.partition_id as partition_id,
+        any(processed.partition_day) as partition_day,
+        max(processed.max_block) as max_block
+    from {{ watermarks_relation() }} as processed
+    where
+        processed.consumer = '{{ through }}'
+        and processed.source_table = '{{ source_table }}'
+        and processed.committed
+    group by processed.source_uuid, processed.partition_id
 {%- endmacro %}
 
 
@@ -181,29 +209,105 @@
 {%- endmacro %}
 
 
-{#- What trace-keyed models follow: the spans, and the raw logs (token
-    usage and conversation ids can arrive in logs after their spans). -#}
-{% macro touched_trace_sources() -%}
-    {{ return(['int_spans_deduplicated', 'stg_otel__logs']) }}
+{#- The parts of the raw table behind staging view `model_name` that hold
+    rows delivered since the consumer (default: the calling model) last
+    committed, up to this invocation's snapshot (subquery of part names, for
+    the view's raw_part column): in a changed partition, the parts with a
+    block above the record and not above the snapshot. A merge keeps a part's
+    block range, so a merged part of old and new rows counts whole (more
+    rows, never fewer). -#}
+{% macro new_parts(model_name, consumer=none) -%}
+    {%- set table = followed_table(model_name) -%}
+    {%- set source_table = table.schema ~ '.' ~ table.identifier -%}
+    {%- set consumer = consumer or this.identifier -%}
+    select parts.name
+    from system.parts as parts
+    inner join system.tables as tables
+        on parts.database = tables.database and parts.table = tables.name
+    inner join (
+        select
+            source_uuid,
+            partition_id,
+            max_block
+        from {{ watermarks_relation() }}
+        where
+            consumer = '{{ consumer }}'
+            and source_table = '{{ source_table }}'
+            and invocation_id = '{{ invocation_id }}'
+            and not committed
+    ) as snapshot
+        on tables.uuid = snapshot.source_uuid and parts.partition_id = snapshot.partition_id
+    left join (
+        select
+            source_uuid,
+            partition_id,
+            max(max_block) as max_block
+        from {{ watermarks_relation() }}
+        where
+            consumer = '{{ consumer }}'
+            and source_table = '{{ source_table }}'
+            and committed
+            and invocation_id != '{{ invocation_id }}'
+        group by source_uuid, partition_id
+    ) as done
+        on snapshot.source_uuid = done.source_uuid and snapshot.partition_id = done.partition_id
+    where
+        parts.active
+        and parts.database = '{{ table.schema }}'
+        and parts.table in ('{{ table.identifier }}', '{{ table.identifier }}_local')
+        and parts.max_block_number > coalesce(done.max_block, 0)
+        and parts.min_block_number <= snapshot.max_block
 {%- endmacro %}
 
 
-{#- Traces a trace-keyed incremental model re-computes this run: those with
-    a span or a log on a day that received data since the model last ran.
-    The model then reads every span of these traces, whatever its day, and
-    replaces their rows (delete_insert on trace_id), so a trace crossing
-    midnight or arriving over two runs keeps one row. Its hooks snapshot and
-    commit touched_trace_sources(). -#}
+{#- Where-condition on staging view `model_name` (over a raw table) keeping
+    the rows delivered since the consumer last committed (new_parts), on the
+    days they arrived (`date_column`; prunes partitions before parts). -#}
+{% macro new_deliveries(model_name, date_column, consumer=none) -%}
+    {{ date_column }} in ({{ changed_days(model_name, consumer=consumer) }})
+    and raw_part in ({{ new_parts(model_name, consumer=consumer) }})
+{%- endmacro %}
+
+
+{#- What trace-keyed models follow: the raw spans and logs, each as far as
+    the model extracting it (which they read) has committed it, so a row
+    delivered while the build runs is not counted done before that model
+    has it. -#}
+{% macro touched_trace_sources() -%}
+    {{ return([
+        {'view': 'stg_otel__spans', 'through': 'int_spans_deduplicated'},
+        {'view': 'stg_otel__logs', 'through': 'int_app_token_logs_deduplicated'},
+    ]) }}
+{%- endmacro %}
+
+
+{#- Traces a trace-keyed incremental model re-computes this run: those of the
+    spans and logs delivered since the model last ran (new_deliveries), not
+    every trace of their days, so a run's work follows the new rows whatever
+    the history holds. The model then reads every span of these traces,
+    whatever its day, and replaces their rows (delete_insert on trace_id), so
+    a trace crossing midnight or arriving over two runs keeps one row. Its
+    hooks snapshot and commit touched_trace_sources(), and it depends on both
+    extracting models (a depends_on comment), which must run first. -#}
 {% macro touched_traces(consumer=none) -%}
     select trace_id
-    from {{ ref('int_spans_deduplicated') }}
-    where span_date in ({{ changed_days('int_spans_deduplicated', consumer=consumer) }})
+    from {{ ref('stg_otel__spans') }}
+    where {{ new_deliveries('stg_otel__spans', 'span_date', consumer=consumer) }}
     union distinct
     select trace_id
     from {{ ref('stg_otel__logs') }}
     where
-        log_date in ({{ changed_days('stg_otel__logs', consumer=consumer) }})
+        {{ new_deliveries('stg_otel__logs', 'log_date', consumer=consumer) }}
         and trace_id is not null
+{%- endmacro %}
+
+
+{#- What a model using touched_traces() depends on, for its depends_on
+    comment: the two views it reads and the two models that must have
+    extracted them first. -#}
+{% macro touched_traces_depends_on() -%}
+    {{ ref('stg_otel__spans') }}, {{ ref('stg_otel__logs') }},
+    {{- ' ' ~ ref('int_spans_deduplicated') }}, {{ ref('int_app_token_logs_deduplicated') }}
 {%- endmacro %}
 
 

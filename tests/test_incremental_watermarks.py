@@ -1,10 +1,10 @@
-"""A scheduled run follows the day partitions that received data.
+"""A scheduled run follows the rows delivered since the last run.
 
 Before each run every row of the incremental tables is marked (a mutation,
 which adds no block, so it is not new data); the run rewrites exactly what it
 recomputes, so the unmarked rows afterwards are the run's work. That must be
-the day partition that received the new span and the traces with a raw span
-on that day: nothing of the other days, however recent.
+the day partition that received the new span, and the trace of that span: no
+other trace of that day, nothing of the other days, however recent.
 """
 
 import json
@@ -86,25 +86,23 @@ def warehouse(tmp_path_factory, profiles_dir):
     return env, tmp
 
 
-def _assert_only_day(env, rewritten, day):
-    on_day = _raw_traces_on(env, day)
+def _assert_only(env, rewritten, day, trace):
     assert rewritten['llm_intermediate.int_spans_deduplicated'] == {day}
+    # The day holds other traces, which the run leaves alone.
+    assert len(_all(env, 'llm.fct_traces') & _raw_traces_on(env, day)) > 1
     for table in ('llm_intermediate.int_llm_calls_classified', 'llm.fct_traces'):
-        expected = _all(env, table) & on_day
-        assert expected, table
-        assert rewritten[table] == expected, table
+        assert rewritten[table] == {trace}, table
 
 
-def test_an_append_on_the_newest_day_recomputes_that_day_only(warehouse):
+def test_an_append_on_the_newest_day_recomputes_its_trace_only(warehouse):
     env, tmp = warehouse
     newest = f'2026-11-{20 + DAYS - 1}'
     trace = 'abc00001' * 4
     rewritten = _scheduled_run(env, tmp, 'append', _request(trace, '00000000000000b1', '', _ns(DAYS - 1, 80000)))
-    _assert_only_day(env, rewritten, newest)
-    assert trace in rewritten['llm.fct_traces']
+    _assert_only(env, rewritten, newest, trace)
 
 
-def test_a_late_span_of_an_old_day_reopens_that_day_only(warehouse):
+def test_a_late_span_of_an_old_day_reopens_its_trace_only(warehouse):
     env, tmp = warehouse
     oldest = START
     # A trace whose spans all lie on the first day gets a late child span there.
@@ -113,8 +111,7 @@ def test_a_late_span_of_an_old_day_reopens_that_day_only(warehouse):
     root = _rows(env, f"select SpanId as s from otel.otel_traces where TraceId = '{trace}' "
                  "order by Timestamp limit 1")[0]['s']
     rewritten = _scheduled_run(env, tmp, 'late', _request(trace, '00000000000000c1', root, _ns(0, 43200)))
-    _assert_only_day(env, rewritten, oldest)
-    assert trace in rewritten['llm.fct_traces']
+    _assert_only(env, rewritten, oldest, trace)
     late = _rows(env, "select count() as n from llm_intermediate.int_spans_deduplicated "
                  f"where trace_id = '{trace}' and span_id = '00000000000000c1'")
     assert late[0]['n'] == 1

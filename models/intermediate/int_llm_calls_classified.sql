@@ -17,7 +17,7 @@
     of the traces touched in its window, whatever their day. -#}
 with
 
--- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
+-- depends_on: {{ touched_traces_depends_on() }}
 spans as (
 
     -- The data-quality columns serve fct_data_quality_issues only.

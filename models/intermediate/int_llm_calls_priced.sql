@@ -15,7 +15,7 @@
     after the price seed changes, run with --full-refresh to re-price history. -#}
 with
 
--- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
+-- depends_on: {{ touched_traces_depends_on() }}
 calls as (
 
     select * from {{ ref('int_llm_calls_classified') }}

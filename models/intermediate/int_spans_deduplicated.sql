@@ -32,7 +32,7 @@ spans as (
 narrowed as (
 
     select
-        * except (span_attributes, resource_attributes, invalid_fields),
+        * except (span_attributes, resource_attributes, invalid_fields, raw_part),
         {{ instrumentation_of('scope_name', 'span_attributes') }} as instrumentation,
         invalid_fields as delivery_invalid_fields
     from spans
@@ -76,7 +76,9 @@ first_of_repeated as (
         toUInt64(count() over (partition by trace_id, span_id)) as deliveries
     from narrowed
     where cityHash64(trace_id, span_id) in (select repeated_keys.span_key from repeated_keys)
-    order by trace_id, span_id, started_at
+    -- The row hash breaks ties: a rebuilt day keeps the same delivery, which
+    -- downstream models (recomputing only the traces of new rows) rely on.
+    order by trace_id, span_id, started_at, cityHash64(*)
     limit 1 by trace_id, span_id
 
 ),

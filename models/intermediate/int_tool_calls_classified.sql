@@ -16,7 +16,7 @@
     re-classifies the traces touched in its window. -#}
 with
 
--- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
+-- depends_on: {{ touched_traces_depends_on() }}
 spans as (
 
     select * from {{ ref('int_spans_deduplicated') }}

@@ -15,7 +15,7 @@
     that received data. -#}
 with
 
--- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
+-- depends_on: {{ touched_traces_depends_on() }}
 {% if is_incremental() %}
     touched as (
 

@@ -18,7 +18,7 @@
     each from all of its calls, traces and logs. -#}
 with
 
--- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
+-- depends_on: {{ touched_traces_depends_on() }}
 -- depends_on: {{ ref('int_traces_linked_to_conversations') }}
 {% if is_incremental() %}
     touched as (
@@ -29,10 +29,11 @@ with
             trace_id in ({{ touched_traces() }})
             and conversation_id is not null
         union distinct
+        -- Logs without a trace id name their conversation only.
         select conversation_id
-        from {{ ref('int_app_token_logs_deduplicated') }}
+        from {{ ref('stg_otel__logs') }}
         where
-            log_date in ({{ changed_days('stg_otel__logs') }})
+            {{ new_deliveries('stg_otel__logs', 'log_date') }}
             and conversation_id is not null
 
     ),

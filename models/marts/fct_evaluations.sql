@@ -24,7 +24,7 @@
 {{ require_partitioned_by('evaluation_date') }}
 with
 
--- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
+-- depends_on: {{ touched_traces_depends_on() }}
 {% if is_incremental() %}
     relinked_traces as (
 

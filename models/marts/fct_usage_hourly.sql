@@ -20,7 +20,7 @@
     does (a late child can move a call off a day). -#}
 with
 
--- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
+-- depends_on: {{ touched_traces_depends_on() }}
 {% if is_incremental() %}
     rebuilt_days as (
 

@@ -25,7 +25,7 @@
 {%- set touched_days -%}
     (select groupArray(call_date) from ({{ touched_trace_days(consumer='fct_traces') }}))
 {%- endset %}
--- depends_on: {{ ref('int_spans_deduplicated') }}, {{ ref('stg_otel__logs') }}
+-- depends_on: {{ touched_traces_depends_on() }}
 with recursive
 
 -- Spans are keyed by a 64-bit hash of (trace_id, span_id), parents by that

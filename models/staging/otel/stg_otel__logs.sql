@@ -5,7 +5,12 @@ with
 
 source as (
 
-    select * from {{ source('otel', 'otel_logs') }}
+    -- _part: the raw part a row is in, how runs find the rows delivered
+    -- since the last one (new_deliveries).
+    select
+        *,
+        _part as raw_part
+    from {{ source('otel', 'otel_logs') }}
 
 ),
 
@@ -89,6 +94,9 @@ renamed as (
                 ['prompt_tokens'], []
             )
         ) as invalid_token_fields,
+
+        ---------- delivery
+        raw_part,
 
         ---------- timestamps
         Timestamp as logged_at,

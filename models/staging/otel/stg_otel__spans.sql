@@ -12,7 +12,12 @@ with
 
 source as (
 
-    select * from {{ source('otel', 'otel_traces') }}
+    -- _part: the raw part a row is in, how runs find the rows delivered
+    -- since the last one (new_deliveries).
+    select
+        *,
+        _part as raw_part
+    from {{ source('otel', 'otel_traces') }}
 
 ),
 
@@ -76,6 +81,9 @@ renamed as (
         ---------- booleans
         cast(StatusCode = 'Error' as Bool) as is_error,
         cast(coalesce({{ genai_attr_bool('SpanAttributes', 'streaming') }}, false) as Bool) as is_streaming,
+
+        ---------- delivery
+        raw_part,
 
         ---------- timestamps
         Timestamp as started_at,
