@@ -122,8 +122,9 @@
     became an umbrella, a trace whose first span arrived late), and every day
     int_spans_deduplicated rebuilt since the model last committed (the raw
     span days it processed since then, as touched_trace_sources follows
-    them; a rebuilt day can have lost spans, e.g. a late span on a day whose
-    raw partition already expired). Subquery of dates, column `day`. -#}
+    them: a day whose spans left int_spans_deduplicated, as when it is
+    rebuilt with --full-refresh after raw days expired). Subquery of dates,
+    column `day`. -#}
 {% macro trace_delete_scope(new_data_relation) -%}
     {{ trace_span_days('select trace_id from ' ~ new_data_relation, 'day') }}
     union distinct

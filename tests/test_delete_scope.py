@@ -163,16 +163,17 @@ def test_no_key_is_duplicated_after_either_run(warehouse):
     assert warehouse['duplicates_after_b'] == {m: [] for m in MARTS}
 
 
-def test_a_trace_whose_day_was_rebuilt_without_its_root_keeps_one_row(warehouse):
-    # int_spans_deduplicated lost the spans of the 21st (its raw day expired,
-    # then the day was rebuilt): the trace's old rows there are outside the
-    # days it still has spans on, and must go all the same, as the trace is
-    # recomputed from the spans left.
+def test_a_late_span_on_an_expired_raw_day_keeps_that_days_spans(warehouse):
+    # The 21st's raw partition expired, then a span of another trace landed
+    # there: int_spans_deduplicated rebuilds the day from its own earlier rows
+    # plus the new span, so EXPIRED, re-opened by its late call, is recomputed
+    # with its root and first call of the 21st still there, in one row.
     traces = warehouse['after_b']['fct_traces']
-    assert [(r['day'], r['llm_calls']) for r in traces] == [('2026-11-22', 2)]
+    assert [(r['day'], r['llm_calls']) for r in traces] == [('2026-11-21', 3)]
     calls = warehouse['after_b']['fct_llm_calls']
-    assert [(r['call_id'], r['day']) for r in calls] == [
-        ('cc00000000000002', '2026-11-22'), ('cc00000000000003', '2026-11-22')]
+    assert sorted((r['day'], r['call_id']) for r in calls) == [
+        ('2026-11-21', 'cc00000000000004'), ('2026-11-22', 'cc00000000000002'),
+        ('2026-11-22', 'cc00000000000003')]
 
 
 def test_the_delete_leaves_untouched_day_partitions_alone(warehouse):

@@ -3,8 +3,8 @@
 Before each run every row of the incremental tables is marked (a mutation,
 which adds no block, so it is not new data); the run rewrites exactly what it
 recomputes, so the unmarked rows afterwards are the run's work. That must be
-the day partition that received the new span, and the trace of that span: no
-other trace of that day, nothing of the other days, however recent.
+the new span, and the trace of that span: no other span or trace of that day,
+nothing of the other days, however recent.
 """
 
 import json
@@ -20,7 +20,7 @@ DAYS = 3
 MARK = '~untouched'
 # (table, marked column, key the run recomputes)
 MARKED = {
-    'llm_intermediate.int_spans_deduplicated': ('service_name', 'span_date'),
+    'llm_intermediate.int_spans_deduplicated': ('service_name', "concat(trace_id, '/', span_id)"),
     'llm_intermediate.int_llm_calls_classified': ('span_name', 'trace_id'),
     'llm.fct_traces': ('root_span_name', 'trace_id'),
 }
@@ -86,8 +86,8 @@ def warehouse(tmp_path_factory, profiles_dir):
     return env, tmp
 
 
-def _assert_only(env, rewritten, day, trace):
-    assert rewritten['llm_intermediate.int_spans_deduplicated'] == {day}
+def _assert_only(env, rewritten, day, trace, span):
+    assert rewritten['llm_intermediate.int_spans_deduplicated'] == {f'{trace}/{span}'}
     # The day holds other traces, which the run leaves alone.
     assert len(_all(env, 'llm.fct_traces') & _raw_traces_on(env, day)) > 1
     for table in ('llm_intermediate.int_llm_calls_classified', 'llm.fct_traces'):
@@ -99,7 +99,7 @@ def test_an_append_on_the_newest_day_recomputes_its_trace_only(warehouse):
     newest = f'2026-11-{20 + DAYS - 1}'
     trace = 'abc00001' * 4
     rewritten = _scheduled_run(env, tmp, 'append', _request(trace, '00000000000000b1', '', _ns(DAYS - 1, 80000)))
-    _assert_only(env, rewritten, newest, trace)
+    _assert_only(env, rewritten, newest, trace, '00000000000000b1')
 
 
 def test_a_late_span_of_an_old_day_reopens_its_trace_only(warehouse):
@@ -111,7 +111,7 @@ def test_a_late_span_of_an_old_day_reopens_its_trace_only(warehouse):
     root = _rows(env, f"select SpanId as s from otel.otel_traces where TraceId = '{trace}' "
                  "order by Timestamp limit 1")[0]['s']
     rewritten = _scheduled_run(env, tmp, 'late', _request(trace, '00000000000000c1', root, _ns(0, 43200)))
-    _assert_only(env, rewritten, oldest, trace)
+    _assert_only(env, rewritten, oldest, trace, '00000000000000c1')
     late = _rows(env, "select count() as n from llm_intermediate.int_spans_deduplicated "
                  f"where trace_id = '{trace}' and span_id = '00000000000000c1'")
     assert late[0]['n'] == 1

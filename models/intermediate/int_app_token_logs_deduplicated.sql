@@ -12,14 +12,15 @@
 {#- Application token logs (LibreChat spendTokens and the like): records
     that carry prompt or completion token counts, once each. A retried record
     is identical, so it lands in the same day partition; an incremental run
-    rebuilds the days that received logs only. -#}
+    rebuilds the days that received logs only, from the logs delivered since
+    its last run and the day's rows it already holds. -#}
 with
 
 logs as (
 
     select * from {{ ref('stg_otel__logs') }}
     {% if is_incremental() %}
-        where log_date in ({{ changed_days('stg_otel__logs') }})
+        where {{ new_deliveries('stg_otel__logs', 'log_date') }}
     {% endif %}
 
 ),
@@ -47,12 +48,34 @@ token_logs as (
 
 ),
 
-deduplicated as (
+{% if is_incremental() %}
+    -- The rebuilt days' records not delivered again stay as they are.
+    kept as (
+
+        select * from {{ this }}
+        where
+            log_date in ({{ changed_days('stg_otel__logs') }})
+            and log_record_id not in (select token_logs.log_record_id from token_logs)
+
+    ),
+{% endif %}
+
+first_deliveries as (
 
     select *
     from token_logs
     order by log_record_id, logged_at
     limit 1 by log_record_id
+
+),
+
+deduplicated as (
+
+    select * from first_deliveries
+    {% if is_incremental() %}
+        union all
+        select * from kept
+    {% endif %}
 
 )
 

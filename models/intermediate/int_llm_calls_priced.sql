@@ -4,7 +4,12 @@
         incremental_strategy='delete_insert',
         unique_key='trace_id',
         order_by='(trace_id, span_id)',
-        pre_hook=["{{ reset_watermarks() }}", "{{ snapshot_watermarks(touched_trace_sources()) }}"],
+        pre_hook=[
+            "{{ reset_watermarks() }}",
+            "{{ snapshot_watermarks(touched_trace_sources()) }}",
+            "{{ clear_touched_traces() }}",
+            "{{ record_touched_traces() }}",
+        ],
         post_hook="{{ commit_watermarks() }}",
     )
 }}

@@ -15,16 +15,43 @@
     deliver the same span (TraceId + SpanId) more than once; a retry carries
     the same timestamp, so it lands in the same day partition and one delivery
     per day is kept, with the number of deliveries. An incremental run rebuilds
-    only the days that received spans; only repeated deliveries are sorted,
-    without maps. invalid_fields (of every delivery) and deliveries are kept
-    for fct_data_quality_issues, so it does not parse the attributes again. -#}
+    only the days that received spans, and of those parses only the spans
+    whose ids were delivered since its last run (every delivery of those ids):
+    the day's other rows are copied as they are. Only repeated deliveries are
+    sorted, without maps. invalid_fields (of every delivery) and deliveries
+    are kept for fct_data_quality_issues, so it does not parse the attributes
+    again. -#}
 with
+
+{% if is_incremental() %}
+    -- Ids as a 64-bit hash (as repeated_keys below): a row of another id
+    -- sharing a hash is only parsed again from its raw deliveries.
+    delivered_keys as (
+
+        select distinct cityHash64(trace_id, span_id) as span_key
+        from {{ ref('stg_otel__spans') }}
+        where {{ new_deliveries('stg_otel__spans', 'span_date') }}
+
+    ),
+
+    -- The rebuilt days' rows of ids with no new delivery stay as they are.
+    kept as (
+
+        select * from {{ this }}
+        where
+            span_date in ({{ changed_days('stg_otel__spans') }})
+            and cityHash64(trace_id, span_id) not in (select delivered_keys.span_key from delivered_keys)
+
+    ),
+{% endif %}
 
 spans as (
 
     select * from {{ ref('stg_otel__spans') }}
     {% if is_incremental() %}
-        where span_date in ({{ changed_days('stg_otel__spans') }})
+        where
+            span_date in ({{ changed_days('stg_otel__spans') }})
+            and cityHash64(trace_id, span_id) in (select delivered_keys.span_key from delivered_keys)
     {% endif %}
 
 ),
@@ -88,6 +115,10 @@ deduplicated as (
     select * from delivered_once
     union all
     select * from first_of_repeated
+    {% if is_incremental() %}
+        union all
+        select * from kept
+    {% endif %}
 
 )
 

@@ -7,6 +7,8 @@
         pre_hook=[
             "{{ reset_watermarks() }}",
             "{{ snapshot_watermarks(touched_trace_sources() + ['int_evaluation_results_extracted']) }}",
+            "{{ clear_touched_traces() }}",
+            "{{ record_touched_traces() }}",
         ],
         post_hook="{{ commit_watermarks() }}",
     )

@@ -6,7 +6,12 @@
         meta={'delete_scope': 'trace_delete_scope'},
         partition_by='call_date',
         order_by='(call_date, service_name, trace_id, call_id)',
-        pre_hook=["{{ reset_watermarks() }}", "{{ snapshot_watermarks(touched_trace_sources()) }}"],
+        pre_hook=[
+            "{{ reset_watermarks() }}",
+            "{{ snapshot_watermarks(touched_trace_sources()) }}",
+            "{{ clear_touched_traces() }}",
+            "{{ record_touched_traces() }}",
+        ],
         post_hook="{{ commit_watermarks() }}",
     )
 }}

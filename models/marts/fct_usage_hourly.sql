@@ -7,6 +7,8 @@
         pre_hook=[
             "{{ reset_watermarks() }}",
             "{{ snapshot_watermarks(touched_trace_sources()) }}",
+            "{{ clear_touched_traces() }}",
+            "{{ record_touched_traces() }}",
         ],
         post_hook=["{{ drop_days_left_without_calls() }}", "{{ commit_watermarks() }}"],
     )
