@@ -103,16 +103,7 @@
             {{ part_blocks(table) if item is string else committed_blocks(item['through'], source_table) }}
         ) as blocks
         left join (
-            select
-                source_uuid,
-                partition_id,
-                max(max_block) as max_block
-            from {{ watermarks_relation() }}
-            where
-                consumer = '{{ this.identifier }}'
-                and source_table = '{{ source_table }}'
-                and committed
-            group by source_uuid, partition_id
+            {{ committed_blocks(this.identifier, source_table) }}
         ) as done
             on blocks.source_uuid = done.source_uuid and blocks.partition_id = done.partition_id
         -- No record: 0, below every block (they start at 1).
@@ -143,8 +134,10 @@
 
 
 {#- The newest block of each day partition of `source_table` that model
-    `through` has committed (same columns as part_blocks). -#}
-{% macro committed_blocks(through, source_table) -%}
+    `through` has committed (same columns as part_blocks); with
+    `before_this_invocation`, as recorded before this invocation (what a model
+    processes is above that, also once it committed). -#}
+{% macro committed_blocks(through, source_table, before_this_invocation=false) -%}
     select
         processed.source_uuid as source_uuid,
         processed.partition_id as partition_id,
@@ -155,6 +148,8 @@
         processed.consumer = '{{ through }}'
         and processed.source_table = '{{ source_table }}'
         and processed.committed
+        -- '' (no invocation has that id) keeps this invocation's commits.
+        and processed.invocation_id != '{{ invocation_id if before_this_invocation else "" }}'
     group by processed.source_uuid, processed.partition_id
 {%- endmacro %}
 

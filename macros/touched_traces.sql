@@ -59,17 +59,7 @@
     ) as snapshot
         on tables.uuid = snapshot.source_uuid and parts.partition_id = snapshot.partition_id
     left join (
-        select
-            source_uuid,
-            partition_id,
-            max(max_block) as max_block
-        from {{ watermarks_relation() }}
-        where
-            consumer = '{{ consumer }}'
-            and source_table = '{{ source_table }}'
-            and committed
-            and invocation_id != '{{ invocation_id }}'
-        group by source_uuid, partition_id
+        {{ committed_blocks(consumer, source_table, before_this_invocation=true) }}
     ) as done
         on snapshot.source_uuid = done.source_uuid and snapshot.partition_id = done.partition_id
     where
