@@ -103,8 +103,8 @@ first_of_repeated as (
         toUInt64(count() over (partition by trace_id, span_id)) as deliveries
     from narrowed
     where cityHash64(trace_id, span_id) in (select repeated_keys.span_key from repeated_keys)
-    -- The row hash breaks ties: a rebuilt day keeps the same delivery, which
-    -- downstream models (recomputing only the traces of new rows) rely on.
+    -- The row hash breaks ties, so a key parsed again (its part merged with
+    -- new rows, or a hash shared with a new id) keeps the same delivery.
     order by trace_id, span_id, started_at, cityHash64(*)
     limit 1 by trace_id, span_id
 
