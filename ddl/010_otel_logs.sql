@@ -51,6 +51,7 @@ PARTITION BY toDate(Timestamp)
 ORDER BY (toStartOfFiveMinutes(Timestamp), ServiceName, Timestamp)
 {{ ttl('toDateTime(Timestamp)', 'otel_logs') }}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1
+{%- if block_number_column %}, enable_block_number_column = 1{% endif %}
 {%- if single_stream_strings %}, string_serialization_version = 'single_stream'{% endif %};
 
 {{ distributed('otel_logs', 'rand()') }}

@@ -41,6 +41,7 @@ PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
 {{ ttl('toDateTime(Timestamp)', 'otel_traces') }}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1
+{%- if block_number_column %}, enable_block_number_column = 1{% endif %}
 {%- if single_stream_strings %}, string_serialization_version = 'single_stream'{% endif %};
 
 {# Spans of one trace stay on one shard so trace-level rollups are local. #}

@@ -72,11 +72,72 @@
 
 
 {#- Where-condition on staging view `model_name` (over a raw table) keeping
-    the rows delivered since the consumer last committed (new_parts), on the
-    days they arrived (`date_column`; prunes partitions before parts). -#}
+    the rows delivered since the consumer last committed, on the days they
+    arrived (`date_column`, the raw table's day partition: prunes partitions
+    before parts): the rows of the new parts (new_parts) and, when the raw
+    table persists each row's block number, only those with a block above
+    the record and not above the snapshot (delivered_blocks). A merge of the
+    day's older rows with newer ones makes one part of both, which would
+    otherwise count whole. -#}
 {% macro new_deliveries(model_name, date_column, consumer=none) -%}
     {{ date_column }} in ({{ changed_days(model_name, consumer=consumer) }})
     and raw_part in ({{ new_parts(model_name, consumer=consumer) }})
+    {%- if persists_block_numbers(model_name) %}
+        and raw_block > tupleElement(({{ delivered_blocks(model_name, consumer) }})[{{ date_column }}], 1)
+        and raw_block <= tupleElement(({{ delivered_blocks(model_name, consumer) }})[{{ date_column }}], 2)
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- Whether the raw table behind staging view `model_name` persists each
+    row's block number through merges (MergeTree setting
+    enable_block_number_column, which llmwh init sets on servers from 24.5).
+    Without it _block_number is the part's lowest block, so only whole parts
+    can be told apart. -#}
+{% macro persists_block_numbers(model_name) -%}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set table = followed_table(model_name) -%}
+    {%- set found = run_query(
+        "select count() from system.tables where database = '" ~ table.schema
+        ~ "' and name in ('" ~ table.identifier ~ "', '" ~ table.identifier ~ "_local')"
+        ~ " and match(engine_full, 'enable_block_number_column = (1|true)')"
+    ).rows[0][0] -%}
+    {{ return(found > 0) }}
+{%- endmacro %}
+
+
+{#- The blocks of the rows new_deliveries keeps, per day partition of the
+    raw table behind staging view `model_name`: a scalar Map(Date,
+    Tuple(done, snapshot)) of the consumer's record before this invocation
+    (0 for none) and this invocation's snapshot; a day missing from the map
+    (no snapshot: nothing new) gives (0, 0), which keeps no row. -#}
+{% macro delivered_blocks(model_name, consumer=none) -%}
+    {%- set table = followed_table(model_name) -%}
+    {%- set source_table = table.schema ~ '.' ~ table.identifier -%}
+    {%- set consumer = consumer or this.identifier -%}
+    select mapFromArrays(
+        groupArray(snapshot.partition_day),
+        groupArray(tuple(coalesce(done.max_block, 0), snapshot.max_block))
+    )
+    from {{ watermarks_relation() }} as snapshot
+    left join (
+        {{ committed_blocks(consumer, source_table, before_this_invocation=true) }}
+    ) as done
+        on snapshot.source_uuid = done.source_uuid and snapshot.partition_id = done.partition_id
+    where
+        snapshot.consumer = '{{ consumer }}'
+        and snapshot.source_table = '{{ source_table }}'
+        and snapshot.invocation_id = '{{ invocation_id }}'
+        and not snapshot.committed
+        and snapshot.source_uuid in (
+            select tables.uuid
+            from system.tables as tables
+            where
+                tables.database = '{{ table.schema }}'
+                and tables.name in ('{{ table.identifier }}', '{{ table.identifier }}_local')
+        )
 {%- endmacro %}
 
 
@@ -118,9 +179,14 @@
 
 {#- What the delivered traces of the calling model are made of: its new
     raw parts of spans and logs (new_parts, with their table's uuid), sorted,
-    as one string (one-row subquery); the same parts give the same traces. -#}
+    and the blocks it keeps of them per day (delivered_blocks), as one string
+    (one-row subquery); the same window gives the same traces. -#}
 {% macro delivery_window() -%}
-    select arrayStringConcat(arraySort(groupArray(delivered_parts.part)), ',')
+    select concat(
+        arrayStringConcat(arraySort(groupArray(delivered_parts.part)), ','),
+        ' spans ', toString(mapSort(({{ delivered_blocks('stg_otel__spans') }}))),
+        ' logs ', toString(mapSort(({{ delivered_blocks('stg_otel__logs') }})))
+    )
     from (
         select * from ({{ new_parts('stg_otel__spans', with_table=true) }}) as span_parts (part)
         union all

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from llmwh.warehouse.ddl import DdlOptions, render
+from llmwh.warehouse.ddl import DdlOptions, render, settings_of
 from llmwh.warehouse.schema import apply_ddl
 
 # The exporter's INSERT column lists, written out from the exporter contract
@@ -294,7 +294,30 @@ def test_string_lengths_setting_only_for_servers_that_know_it():
     for sql in spans_and_logs((25, 10)):
         assert 'string_serialization_version' not in sql
     for sql in spans_and_logs((25, 11)):
-        assert sql.endswith("ttl_only_drop_parts = 1, string_serialization_version = 'single_stream'"), sql[-120:]
+        assert settings_of(sql)['string_serialization_version'] == "'single_stream'", sql[-160:]
+
+
+def test_spans_and_logs_keep_each_rows_block_number_through_merges(wh, otel_db):
+    """Two inserts merged into one part keep their own block numbers, which
+    scheduled runs tell new rows from old ones by (new_deliveries)."""
+    for table in ('otel_traces', 'otel_logs'):
+        for _ in range(2):
+            wh.insert(table, [realistic_row(table)], EXPORTER_INSERTS[table], database=otel_db)
+        wh.command(f'optimize table {otel_db}.{table} final')
+        parts = wh.rows(f'select count(), min(min_block_number), max(max_block_number) from system.parts '
+                        f"where active and database = '{otel_db}' and table = '{table}'")[0]
+        blocks = wh.rows(f'select groupUniqArray(_block_number) from {otel_db}.{table}')[0][0]
+        assert parts[0] == 1, (table, parts)   # one merged part ...
+        assert len(blocks) >= 2 and min(blocks) == parts[1] and max(blocks) == parts[2], (table, blocks, parts)
+
+
+def test_block_number_setting_only_for_servers_that_know_it():
+    def spans_and_logs(version):
+        return [settings_of(s.sql) for s in render(DdlOptions(server_version=version))
+                if s.source in ('010_otel_logs.sql', '020_otel_traces.sql') and s.sql.startswith('create table')]
+
+    assert [s.get('enable_block_number_column') for s in spans_and_logs((24, 4))] == [None, None]
+    assert [s.get('enable_block_number_column') for s in spans_and_logs((24, 5))] == ['1', '1']
 
 
 def test_cluster_ddl_parses_and_is_replicated(wh):

@@ -47,14 +47,22 @@ def _rows(env, query):
     return [json.loads(line) for line in out.splitlines()]
 
 
-def _scheduled_run(env, tmp, name, line):
-    """Mark every row, load one span, run the models; what the run rewrote."""
+def _scheduled_run(env, tmp, name, line, merge_day=None):
+    """Mark every row, load one span, run the models; what the run rewrote.
+    `merge_day`: first merge that day's raw parts into one, as a background
+    merge may do before the run."""
     for table, (column, _) in MARKED.items():
         llmwh('sql', '--write', f"alter table {table} update {column} = '{MARK}' where true "
               'settings mutations_sync = 2', env_extra=env, check=True)
     path = tmp / f'{name}.jsonl'
     path.write_text(line + '\n')
     llmwh('load', 'otlp', str(path), env_extra=env, check=True)
+    if merge_day:
+        llmwh('sql', '--write', f"optimize table otel.otel_traces partition '{merge_day}' final",
+              env_extra=env, check=True)
+        parts = _rows(env, "select count() as n from system.parts where active and database = 'otel' "
+                      f"and table = 'otel_traces' and partition = '{merge_day}'")
+        assert parts[0]['n'] == 1
     dbt('run', '--select', '+fct_traces', env_extra=env, check=True)
     rewritten = {}
     for table, (column, key) in MARKED.items():
@@ -100,6 +108,17 @@ def test_an_append_on_the_newest_day_recomputes_its_trace_only(warehouse):
     trace = 'abc00001' * 4
     rewritten = _scheduled_run(env, tmp, 'append', _request(trace, '00000000000000b1', '', _ns(DAYS - 1, 80000)))
     _assert_only(env, rewritten, newest, trace, '00000000000000b1')
+
+
+def test_a_span_merged_with_its_days_older_rows_recomputes_its_trace_only(warehouse):
+    """The new span's part merged with the day's older rows before the run: the
+    run still tells the new row apart (its block number), not the whole part."""
+    env, tmp = warehouse
+    newest = f'2026-11-{20 + DAYS - 1}'
+    trace = 'abc00002' * 4
+    rewritten = _scheduled_run(env, tmp, 'merged', _request(trace, '00000000000000d1', '', _ns(DAYS - 1, 81000)),
+                               merge_day=newest)
+    _assert_only(env, rewritten, newest, trace, '00000000000000d1')
 
 
 def test_a_late_span_of_an_old_day_reopens_its_trace_only(warehouse):

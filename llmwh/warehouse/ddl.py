@@ -23,6 +23,11 @@ TEXT_INDEX_VERSION = (26, 2)
 # spans and logs tables ask for inline lengths ('single_stream'), a value older
 # servers do not know (and do not need: they store lengths inline anyway).
 SINGLE_STREAM_STRING_VERSION = (25, 11)
+# From 24.5 the spans and logs tables keep each row's insert block number
+# through merges (`enable_block_number_column`): a scheduled run then reads
+# only the rows delivered since the last one, also from a part that merged
+# them with older rows (the dbt macro new_deliveries).
+BLOCK_NUMBER_COLUMN_VERSION = (24, 5)
 REPLICATED_PATH = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'"
 
 
@@ -97,6 +102,7 @@ def render(options: DdlOptions, ddl_dir: Optional[Path] = None) -> list:
         on_cluster=f'on cluster {quote(cluster)}' if cluster else '',
         text_indexes=tuple(options.server_version) >= TEXT_INDEX_VERSION,
         single_stream_strings=tuple(options.server_version) >= SINGLE_STREAM_STRING_VERSION,
+        block_number_column=tuple(options.server_version) >= BLOCK_NUMBER_COLUMN_VERSION,
         materialized_keys=MATERIALIZED_KEYS,
         billing_key=lambda name: ', '.join(billing_keys()[name]),
     )

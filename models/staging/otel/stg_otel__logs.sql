@@ -5,11 +5,13 @@ with
 
 source as (
 
-    -- _part: the raw part a row is in, how runs find the rows delivered
-    -- since the last one (new_deliveries).
+    -- _part and _block_number: the raw part a row is in and the insert
+    -- (block) that delivered it, how runs find the rows delivered since
+    -- the last one (new_deliveries).
     select
         *,
-        _part as raw_part
+        _part as raw_part,
+        _block_number as raw_block
     from {{ source('otel', 'otel_logs') }}
 
 ),
@@ -97,6 +99,7 @@ renamed as (
 
         ---------- delivery
         raw_part,
+        raw_block,
 
         ---------- timestamps
         Timestamp as logged_at,
