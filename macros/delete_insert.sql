@@ -14,12 +14,14 @@
     are not read or touched, and each replaced day changes in one step. New
     data without rows changes nothing. Overrides the adapter's macro (a root
     project macro wins), with its signature and query settings; the others
-    get the adapter's own step, reachable as dbt.<macro>. -#}
+    get the adapter's own step, reachable as dbt.<macro>, as does a table
+    built before its model was partitioned by day (until a --full-refresh
+    gives it the model's partitions). -#}
 {% macro clickhouse__incremental_delete_insert(
     existing_relation, unique_key, incremental_predicates, is_distributed=False
 ) %}
     {%- set scope_macro = (config.get('meta') or {}).get('delete_scope') -%}
-    {%- if is_distributed or not scope_macro -%}
+    {%- if is_distributed or not scope_macro or not partitioned_as_configured(existing_relation) -%}
         {%- do dbt.clickhouse__incremental_delete_insert(
             existing_relation, unique_key, incremental_predicates, is_distributed
         ) -%}
@@ -29,6 +31,20 @@
         {%- do scoped_delete_insert(existing_relation, unique_key, scope_macro) -%}
     {%- endif -%}
 {% endmacro %}
+
+
+{#- Whether the model's table is partitioned as its config says now (one
+    Date column): a table built before its model was partitioned has no day
+    partitions to rebuild. -#}
+{% macro partitioned_as_configured(relation) -%}
+    {%- set found = run_query(
+        "select partition_key from system.tables where database = '" ~ relation.schema
+        ~ "' and name = '" ~ relation.identifier ~ "'"
+    ).rows | map(attribute=0) | list -%}
+    {%- set partition_by = config.get('partition_by') -%}
+    {#- dbt-clickhouse writes `partition by (<column>)`. -#}
+    {{ return(found | length == 1 and found[0] in [partition_by, '(' ~ partition_by ~ ')']) }}
+{%- endmacro %}
 
 
 {#- The scoped delete_insert step (see clickhouse__incremental_delete_insert). -#}
@@ -114,19 +130,21 @@
 {%- endmacro %}
 
 
-{#- delete_scope of the trace-keyed marts (fct_llm_calls, fct_traces): the
-    days an existing row of a trace in the new data can be on. A row was
-    computed from the trace's spans in int_spans_deduplicated and is dated
-    by one of them (a call by its span, a trace by its first span), so: every
-    day the trace has a span on now (a trace crossing midnight, a call that
-    became an umbrella, a trace whose first span arrived late), and every day
-    int_spans_deduplicated rebuilt since the model last committed (the raw
-    span days it processed since then, as touched_trace_sources follows
-    them: a day whose spans left int_spans_deduplicated, as when it is
-    rebuilt with --full-refresh after raw days expired). Subquery of dates,
-    column `day`. -#}
+{#- delete_scope of the trace-keyed models (fct_llm_calls, fct_traces and
+    the day-partitioned intermediates of calls): the days an existing row of
+    a trace in the new data can be on. A row was computed from the trace's
+    spans in int_spans_deduplicated and is dated by one of them (a call by
+    its span, a trace by its first span), so: every day a touched trace has a
+    span on now (touched_trace_days, recorded by the model's pre-hook: the
+    new data holds touched traces only; a trace crossing midnight, a call
+    that became an umbrella, a trace whose first span arrived late), and
+    every day int_spans_deduplicated rebuilt since the model last committed
+    (the raw span days it processed since then, as touched_trace_sources
+    follows them: a day whose spans left int_spans_deduplicated, as when it
+    is rebuilt with --full-refresh after raw days expired). Subquery of
+    dates, column `day`. -#}
 {% macro trace_delete_scope(new_data_relation) -%}
-    {{ trace_span_days('select trace_id from ' ~ new_data_relation, 'day') }}
+    select call_date as day from ({{ touched_trace_days() }})
     union distinct
     {{ changed_days('stg_otel__spans') }}
 {%- endmacro %}

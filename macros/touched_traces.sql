@@ -213,8 +213,46 @@
         ).rows | map(attribute=0) | list -%}
         {{ copy_touched_traces(donors[0]) if donors else insert_touched_traces(window) }}
     {%- else -%}
-        select 1
+        {{ record_whole_rebuild() }}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- record_touched_traces of a model built whole (first build,
+    --full-refresh): one marker row, no trace, so a data test of the model
+    knows every row was rewritten (recomputed_traces_only). -#}
+{% macro record_whole_rebuild() -%}
+    insert into {{ touched_traces_relation() }}
+    select
+        '{{ this.identifier }}' as consumer,
+        '{{ invocation_id }}' as invocation_id,
+        '{{ whole_rebuild_window() }}' as delivery_window,
+        '' as trace_id,
+        [] as span_days
+{%- endmacro %}
+
+
+{#- The delivery_window of record_whole_rebuild's marker (never an md5). -#}
+{% macro whole_rebuild_window() -%}
+    rebuilt whole
+{%- endmacro %}
+
+
+{#- Whether a data test of trace-keyed model `model_name` checks only the
+    traces the model recomputed in this invocation (touched_traces with the
+    model as consumer): a dbt build that ran the model incrementally. Under
+    `dbt test`, --full-refresh or a first build (the model rebuilt whole:
+    record_whole_rebuild's marker) every row is checked. Compile time only:
+    a data test compiles after the model ran. -#}
+{% macro recomputed_traces_only(model_name) -%}
+    {%- if not builds_incrementally(model_name) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set markers = run_query(
+        'select count() from ' ~ touched_traces_relation() ~ " where consumer = '" ~ model_name
+        ~ "' and invocation_id = '" ~ invocation_id ~ "' and delivery_window = '" ~ whole_rebuild_window() ~ "'"
+    ).rows[0][0] -%}
+    {{ return(markers == 0) }}
 {%- endmacro %}
 
 
@@ -324,10 +362,10 @@
     and reads every day of history. The days are a scalar subquery: a
     constant that prunes partitions, computed once per query however often a
     CTE using the condition is referenced (an IN subquery is evaluated again
-    at every reference). -#}
-{% macro of_touched_traces(date_column) -%}
-    has((select groupArray(call_date) from ({{ touched_trace_days() }})), {{ date_column }})
-    and trace_id in ({{ touched_traces() }})
+    at every reference). `consumer` as in touched_traces. -#}
+{% macro of_touched_traces(date_column, consumer=none) -%}
+    has((select groupArray(call_date) from ({{ touched_trace_days(consumer) }})), {{ date_column }})
+    and trace_id in ({{ touched_traces(consumer) }})
 {%- endmacro %}
 
 

@@ -3,6 +3,8 @@
         materialized='incremental',
         incremental_strategy='delete_insert',
         unique_key='trace_id',
+        meta={'delete_scope': 'trace_delete_scope'},
+        partition_by='span_date',
         order_by='(trace_id, span_id)',
         pre_hook=[
             "{{ reset_watermarks() }}",

@@ -3,6 +3,8 @@
         materialized='incremental',
         incremental_strategy='delete_insert',
         unique_key='trace_id',
+        meta={'delete_scope': 'trace_delete_scope'},
+        partition_by='span_date',
         order_by='(trace_id, span_id)',
         pre_hook=[
             "{{ reset_watermarks() }}",
@@ -27,7 +29,7 @@ calls as (
     where
         is_leaf_inference
         {% if is_incremental() %}
-            and trace_id in ({{ touched_traces() }})
+            and {{ of_touched_traces('span_date') }}
         {% endif %}
 
 ),

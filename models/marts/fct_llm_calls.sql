@@ -25,7 +25,7 @@ calls as (
 
     select * from {{ ref('int_llm_calls_priced') }}
     {% if is_incremental() %}
-        where trace_id in ({{ touched_traces() }})
+        where {{ of_touched_traces('span_date') }}
     {% endif %}
 
 ),

@@ -54,7 +54,7 @@ tool_calls as (
 
     select * from {{ ref('int_tool_calls_classified') }}
     {% if is_incremental() %}
-        where trace_id in (select trace_id from touched)
+        where {{ of_touched_traces('span_date') }}
     {% endif %}
 
 ),

@@ -19,8 +19,8 @@
 -- fct_traces recomputed in this invocation are checked: the others were
 -- checked when they were written, and only the days their spans are on are
 -- read (the raw spans are not ordered by trace). `dbt test`, a first build and
--- --full-refresh check every trace.
-{%- set scoped = builds_incrementally('fct_traces') %}
+-- --full-refresh check every trace (recomputed_traces_only).
+{%- set scoped = recomputed_traces_only('fct_traces') %}
 {#- A scalar (computed once per query, as in of_touched_traces). -#}
 {%- set touched_days -%}
     (select groupArray(call_date) from ({{ touched_trace_days(consumer='fct_traces') }}))
