@@ -218,3 +218,23 @@ def test_a_data_quality_table_of_an_earlier_version_asks_for_one_full_refresh(wa
     assert _rows(env, query) == before
     dbt('run', '--full-refresh', '--select', 'fct_data_quality_issues', env_extra=env, check=True)
     assert _rows(env, query) == before
+
+
+def test_a_first_build_of_the_traces_checks_every_trace(warehouse):
+    """fct_traces built whole inside a `dbt build` (its first build, as after `llmwh init`):
+    the leaf token test checks every trace, not the empty set of recomputed ones."""
+    env, _ = warehouse
+    candidate = _rows(env, (
+        "select trace_id as t from llm_intermediate.int_spans_deduplicated "
+        "where trace_id not in (select trace_id from llm.fct_llm_calls where usage_source = 'log') "
+        "group by trace_id having countIf(input_tokens is not null) = 1 order by t desc limit 1"))[0]['t']
+    # A wrong call row no run rewrites (nothing new is delivered, fct_llm_calls is not built):
+    # fct_traces sums it when built whole, and only a check of every trace sees it.
+    llmwh('sql', '--write', 'alter table llm.fct_llm_calls update input_tokens = input_tokens + 1 '
+          f"where trace_id = '{candidate}' and input_tokens is not null settings mutations_sync = 2",
+          env_extra=env, check=True)
+    llmwh('sql', '--write', 'drop table llm.fct_traces', env_extra=env, check=True)
+    code, status, flagged = _leaf_test_failures(
+        env, 'build', '--select', 'fct_traces', LEAF_TEST, '--exclude-resource-type', 'unit_test')
+    assert (code, status) == (1, 'fail')
+    assert candidate in flagged
