@@ -31,9 +31,11 @@ def _ns(day: int, seconds: int) -> int:
     return (int(start.timestamp()) + day * 86400 + seconds) * 10**9
 
 
-def _request(trace_id, span_id, parent, start_ns):
+def _request(trace_id, span_id, parent, start_ns, conversation=None):
     attrs = {'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o',
              'gen_ai.usage.input_tokens': '10', 'gen_ai.usage.output_tokens': '5'}
+    if conversation:
+        attrs['gen_ai.conversation.id'] = conversation
     span = {'traceId': trace_id, 'spanId': span_id, 'parentSpanId': parent, 'name': 'chat gpt-4o', 'kind': 3,
             'startTimeUnixNano': str(start_ns), 'endTimeUnixNano': str(start_ns + 10**9),
             'attributes': [{'key': k, 'value': {'stringValue': v}} for k, v in attrs.items()]}
@@ -144,6 +146,25 @@ def test_a_run_with_nothing_new_rewrites_nothing(warehouse):
     dbt('run', '--select', '+fct_traces', env_extra=env, check=True)
     for table, (column, _) in MARKED.items():
         assert _rows(env, f'select countIf({column} != {MARK!r}) as n from {table}')[0]['n'] == 0, table
+
+
+def test_a_new_turn_of_an_older_conversation_recomputes_it_from_all_its_days(warehouse):
+    """A call on the newest day joins a conversation whose calls are all on earlier days:
+    the run reads that conversation's earlier days too (its active_days), not only the new one."""
+    env, tmp = warehouse
+    newest = f'2026-11-{20 + DAYS - 1}'
+    dbt('run', '--select', '+fct_conversations', env_extra=env, check=True)
+    query = ('select conversation_id as c, llm_calls as n, arrayMap(d -> toString(d), active_days) as days '
+             'from llm.fct_conversations where {} order by c limit 1')
+    before = _rows(env, query.format(f"llm_calls > 0 and not has(active_days, toDate('{newest}'))"))[0]
+    path = tmp / 'turn.jsonl'
+    path.write_text(_request('abc00003' * 4, '00000000000000e1', '', _ns(DAYS - 1, 82000),
+                             conversation=before['c']) + '\n')
+    llmwh('load', 'otlp', str(path), env_extra=env, check=True)
+    dbt('run', '--select', '+fct_conversations', env_extra=env, check=True)
+    after = _rows(env, query.format(f"conversation_id = '{before['c']}'"))[0]
+    assert after['n'] == before['n'] + 1
+    assert after['days'] == sorted(before['days'] + [newest])
 
 
 LEAF_TEST = 'assert_trace_tokens_equal_leaf_usage_span_sums'

@@ -20,7 +20,25 @@
     logged usage for that turn, else the spans' partial usage; usage_evidence
     says which were used. A conversation can span many days: an incremental run
     recomputes the conversations its touched traces and token logs belong to,
-    each from all of its calls, traces and logs. -#}
+    each from all of its calls, traces and logs. Those lie on the days the
+    conversation was active when last computed (active_days), on the days
+    of the touched traces (a recomputed call or trace is dated by one of its
+    trace's spans) or on the days new logs arrived (a token log names its
+    conversation itself): only those day partitions are read. -#}
+{%- set conversation_days -%}
+    (
+        select groupUniqArray(day)
+        from (
+            select arrayJoin(active_days) as day
+            from {{ this }}
+            where conversation_id in (select touched.conversation_id from touched)
+            union all
+            select call_date as day from ({{ touched_trace_days() }})
+            union all
+            select day from ({{ changed_days('stg_otel__logs') }})
+        )
+    )
+{%- endset %}
 with
 
 -- depends_on: {{ touched_traces_depends_on() }}
@@ -50,6 +68,7 @@ calls as (
     where
         conversation_id is not null
         {% if is_incremental() %}
+            and has({{ conversation_days }}, call_date)
             and conversation_id in (select conversation_id from touched)
         {% endif %}
 
@@ -61,6 +80,7 @@ traces as (
     where
         conversation_id is not null
         {% if is_incremental() %}
+            and has({{ conversation_days }}, trace_date)
             and conversation_id in (select conversation_id from touched)
         {% endif %}
 
@@ -72,6 +92,7 @@ token_logs as (
     where
         conversation_id is not null
         {% if is_incremental() %}
+            and has({{ conversation_days }}, log_date)
             and conversation_id in (select conversation_id from touched)
         {% endif %}
 
@@ -157,7 +178,8 @@ call_rollup as (
         max(started_at) as last_call_at,
         -- Tokens the spans themselves reported, for reconciliation.
         {{ span_usage_rollup() }},
-        groupUniqArray(trace_id) as call_traces
+        groupUniqArray(trace_id) as call_traces,
+        groupUniqArray(call_date) as call_days
     from calls
     group by conversation_id
 
@@ -168,7 +190,8 @@ trace_rollup as (
     select
         conversation_id,
         sum(tool_calls) as tool_calls,
-        groupUniqArray(trace_id) as conversation_traces
+        groupUniqArray(trace_id) as conversation_traces,
+        groupUniqArray(trace_date) as trace_days
     from traces
     group by conversation_id
 
@@ -184,7 +207,8 @@ log_rollup as (
         min(logged_at) as first_log_at,
         max(logged_at) as last_log_at,
         -- A token log without a trace is one turn of its own.
-        groupUniqArray(coalesce(trace_id, toString(log_record_id))) as log_turns
+        groupUniqArray(coalesce(trace_id, toString(log_record_id))) as log_turns,
+        groupUniqArray(log_date) as log_days
     from token_logs
     group by conversation_id
 
@@ -228,7 +252,12 @@ joined as (
         coalesce(call_rollup.model_ids, []) as model_ids,
         {{ complete_span_usage('call_rollup', 'span_input_tokens') }} as span_input_tokens,
         {{ complete_span_usage('call_rollup', 'span_output_tokens') }} as span_output_tokens,
-        log_rollup.conversation_id is not null as has_app_logs
+        log_rollup.conversation_id is not null as has_app_logs,
+        arraySort(arrayDistinct(arrayConcat(
+            coalesce(call_rollup.call_days, []),
+            coalesce(trace_rollup.trace_days, []),
+            coalesce(log_rollup.log_days, [])
+        ))) as active_days
     from call_rollup
     full outer join log_rollup on call_rollup.conversation_id = log_rollup.conversation_id
     left join trace_rollup
@@ -277,7 +306,10 @@ final as (
 
         ---------- timestamps
         cast(first_seen_at as DateTime64(9)) as first_seen_at,
-        cast(last_seen_at as DateTime64(9)) as last_seen_at
+        cast(last_seen_at as DateTime64(9)) as last_seen_at,
+
+        ---------- dates
+        cast(active_days as Array(Date)) as active_days
 
     from joined
 
