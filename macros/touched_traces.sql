@@ -46,28 +46,41 @@
     inner join system.tables as tables
         on parts.database = tables.database and parts.table = tables.name
     inner join (
-        select
-            source_uuid,
-            partition_id,
-            max_block
-        from {{ watermarks_relation() }}
-        where
-            consumer = '{{ consumer }}'
-            and source_table = '{{ source_table }}'
-            and invocation_id = '{{ invocation_id }}'
-            and not committed
-    ) as snapshot
-        on tables.uuid = snapshot.source_uuid and parts.partition_id = snapshot.partition_id
+        {{ pending_blocks(consumer, source_table) }}
+    ) as pending
+        on tables.uuid = pending.source_uuid and parts.partition_id = pending.partition_id
+    where
+        parts.active
+        and parts.database = '{{ table.schema }}'
+        and parts.table in ('{{ table.identifier }}', '{{ table.identifier }}_local')
+        and parts.max_block_number > pending.done_block
+        and parts.min_block_number <= pending.snapshot_block
+{%- endmacro %}
+
+
+{#- The day partitions of `source_table` in this invocation's snapshot for
+    the consumer (what it processes now), each with the consumer's record
+    before this invocation (done_block, 0 for none) and the snapshot's block
+    (snapshot_block): subquery with source_uuid, partition_id,
+    partition_day, done_block, snapshot_block. New parts and new rows lie
+    between the two. -#}
+{% macro pending_blocks(consumer, source_table) -%}
+    select
+        snapshot.source_uuid as source_uuid,
+        snapshot.partition_id as partition_id,
+        snapshot.partition_day as partition_day,
+        coalesce(done.max_block, 0) as done_block,
+        snapshot.max_block as snapshot_block
+    from {{ watermarks_relation() }} as snapshot
     left join (
         {{ committed_blocks(consumer, source_table, before_this_invocation=true) }}
     ) as done
         on snapshot.source_uuid = done.source_uuid and snapshot.partition_id = done.partition_id
     where
-        parts.active
-        and parts.database = '{{ table.schema }}'
-        and parts.table in ('{{ table.identifier }}', '{{ table.identifier }}_local')
-        and parts.max_block_number > coalesce(done.max_block, 0)
-        and parts.min_block_number <= snapshot.max_block
+        snapshot.consumer = '{{ consumer }}'
+        and snapshot.source_table = '{{ source_table }}'
+        and snapshot.invocation_id = '{{ invocation_id }}'
+        and not snapshot.committed
 {%- endmacro %}
 
 
@@ -118,20 +131,12 @@
     {%- set source_table = table.schema ~ '.' ~ table.identifier -%}
     {%- set consumer = consumer or this.identifier -%}
     select mapFromArrays(
-        groupArray(snapshot.partition_day),
-        groupArray(tuple(coalesce(done.max_block, 0), snapshot.max_block))
+        groupArray(pending.partition_day),
+        groupArray(tuple(pending.done_block, pending.snapshot_block))
     )
-    from {{ watermarks_relation() }} as snapshot
-    left join (
-        {{ committed_blocks(consumer, source_table, before_this_invocation=true) }}
-    ) as done
-        on snapshot.source_uuid = done.source_uuid and snapshot.partition_id = done.partition_id
+    from ({{ pending_blocks(consumer, source_table) }}) as pending
     where
-        snapshot.consumer = '{{ consumer }}'
-        and snapshot.source_table = '{{ source_table }}'
-        and snapshot.invocation_id = '{{ invocation_id }}'
-        and not snapshot.committed
-        and snapshot.source_uuid in (
+        pending.source_uuid in (
             select tables.uuid
             from system.tables as tables
             where
