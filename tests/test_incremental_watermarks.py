@@ -259,3 +259,46 @@ def test_a_first_build_of_the_traces_checks_every_trace(warehouse):
         env, 'build', '--select', 'fct_traces', LEAF_TEST, '--exclude-resource-type', 'unit_test')
     assert (code, status) == (1, 'fail')
     assert candidate in flagged
+
+
+def test_the_leaf_token_test_finds_an_umbrella_above_spans_without_usage(warehouse):
+    """The leaf token test walks up through spans that report no usage: a workflow span repeats
+    the usage of the calls under its task spans, and a fct_traces row that counted it is flagged."""
+    env, _ = warehouse
+    trace = _rows(env, (
+        "select trace_id as t from llm.fct_traces where root_span_name = 'research.workflow' "
+        "and trace_id not in (select trace_id from llm.fct_llm_calls where usage_source = 'log') "
+        'order by t limit 1'))[0]['t']
+    naive = _rows(env, 'select sum(input_tokens) as i, sum(output_tokens) as o '
+                  f"from llm_intermediate.int_spans_deduplicated where trace_id = '{trace}'")[0]
+    fact = _rows(env, f"select input_tokens as i, output_tokens as o from llm.fct_traces where trace_id = '{trace}'")[0]
+    # The workflow's tokens are its calls' again; no call is its direct child.
+    assert naive['i'] == 2 * fact['i'] and naive['o'] == 2 * fact['o']
+    direct = _rows(env, (
+        'select count() as n from llm_intermediate.int_spans_deduplicated as child '
+        'inner join llm_intermediate.int_spans_deduplicated as parent '
+        'on child.trace_id = parent.trace_id and child.parent_span_id = parent.span_id '
+        f"where child.trace_id = '{trace}' and child.input_tokens is not null and parent.input_tokens is not null"))
+    assert direct == [{'n': 0}]
+
+    def set_tokens(tokens):
+        llmwh('sql', '--write', f"alter table llm.fct_traces update input_tokens = {tokens['i']}, "
+              f"output_tokens = {tokens['o']} where trace_id = '{trace}' settings mutations_sync = 2",
+              env_extra=env, check=True)
+
+    set_tokens(naive)
+    try:
+        proc = dbt('test', '--select', LEAF_TEST, env_extra=env)
+        results = json.loads(Path(env['DBT_TARGET_PATH'], 'run_results.json').read_text())['results']
+        [result] = [r for r in results if r['unique_id'].endswith(LEAF_TEST)]
+        problems = f"select problem from ({result['compiled_code']}) as failures where trace_id = '{trace}'"
+        flagged = {r['problem'] for r in _rows(env, problems)}
+    finally:
+        set_tokens(fact)
+    # (Earlier tests of this module leave other traces wrong on purpose.)
+    assert (proc.returncode, result['status']) == (1, 'fail')
+    assert flagged == {
+        'fct_traces tokens differ from the sum of the leaf usage spans',
+        'trace with an umbrella span: fct_traces tokens equal the naive sum of all usage spans',
+    }
+    assert _rows(env, problems) == []

@@ -3,8 +3,9 @@
 -- a span reporting usage (input or output tokens) counts unless another span
 -- below it, at any depth, reports usage too (then it is an umbrella: a
 -- workflow, agent, chain or proxy span repeating its children's tokens).
--- Ancestry is a recursive walk up the parent ids (at most 64 generations, so
--- a parent cycle in bad data ends), on hashed ids (below).
+-- Ancestry is a walk up the parent ids one generation at a time, from all of
+-- a trace's usage spans at once (at most 64 generations, so a parent cycle
+-- in bad data ends), on hashed ids (below).
 --
 -- Traces where a call's usage came from the app's token logs (usage_source
 -- 'log') are left out: their tokens do not come from spans. Fails for
@@ -26,12 +27,12 @@
     (select groupArray(call_date) from ({{ touched_trace_days(consumer='fct_traces') }}))
 {%- endset %}
 -- depends_on: {{ touched_traces_depends_on() }}
-with recursive
+with
 
 -- Spans are keyed by a 64-bit hash of (trace_id, span_id), parents by that
--- of (trace_id, parent_span_id): the walk below joins on one integer
--- instead of two strings, which at 10M spans took 5 GB of memory. Two of
--- 10M spans share a key with a probability of about 3e-6.
+-- of (trace_id, parent_span_id): the walk below looks up one integer
+-- instead of two strings. Two of 10M spans share a key with a probability
+-- of about 3e-6.
 deliveries as (
 
     select
@@ -65,20 +66,6 @@ spans as (
 
 ),
 
--- Only the keys the walk up needs, so each step of the recursion reads
--- narrow columns (ClickHouse evaluates a CTE at every reference).
-span_parents as (
-
-    select
-        span_key,
-        -- The parent of the first delivery, as the dedup of spans above.
-        tupleElement(argMin(tuple(parent_key), started_at), 1) as first_parent_key
-    from deliveries
-    group by span_key
-    having first_parent_key is not null
-
-),
-
 traces as (
 
     select
@@ -108,47 +95,82 @@ calls as (
 
 ),
 
-usage_spans as (
+first_deliveries as (
 
     select
         span_key,
         trace_id,
         tupleElement(first_delivery, 1) as parent_key,
         tupleElement(first_delivery, 2) as input_tokens,
-        tupleElement(first_delivery, 3) as output_tokens
+        tupleElement(first_delivery, 3) as output_tokens,
+        input_tokens is not null or output_tokens is not null as reports_usage
     from spans
-    where input_tokens is not null or output_tokens is not null
 
 ),
 
-usage_span_ancestors as (
-
-    -- One row per usage span and span above it.
-    select
-        assumeNotNull(parent_key) as ancestor_key,
-        1 as generation
-    from usage_spans
-    where parent_key is not null
-
-    union all
+-- Each trace with usage spans, as its tree: every span's parent key (0 for
+-- a root), the parents of its usage spans, and its usage spans' tokens.
+-- One pass over the spans (a CTE is evaluated at each reference, and this
+-- one parses the token attributes).
+span_trees as (
 
     select
-        assumeNotNull(span_parents.first_parent_key) as ancestor_key,
-        usage_span_ancestors.generation + 1 as generation
-    from usage_span_ancestors
-    inner join span_parents on usage_span_ancestors.ancestor_key = span_parents.span_key
-    where usage_span_ancestors.generation < 64
+        trace_id,
+        mapFromArrays(groupArray(span_key), groupArray(coalesce(parent_key, 0))) as parent_of,
+        arrayDistinct(groupArrayIf(assumeNotNull(parent_key), reports_usage and parent_key is not null))
+            as usage_parent_keys,
+        groupArrayIf(tuple(span_key, input_tokens, output_tokens), reports_usage) as usage_span_tokens,
+        count() as span_count
+    from first_deliveries
+    group by trace_id
+    having countIf(reports_usage) > 0
+
+),
+
+-- Every span above a usage span: the usage spans' parents, then each
+-- generation's parents not seen yet, until none is left. A walk is (this
+-- generation, the generations before it). A trace has no more distinct
+-- ancestors than spans, so it takes at most span_count steps.
+usage_span_walks as (
+
+    select
+        trace_id,
+        usage_span_tokens,
+        arrayFold(
+            (walk, generation) -> (
+                arrayDistinct(arrayFilter(
+                    parent_key -> parent_key != 0 and not has(walk.1, parent_key) and not has(walk.2, parent_key),
+                    arrayMap(span_key -> parent_of[span_key], walk.1)
+                )),
+                arrayConcat(walk.2, walk.1)
+            ),
+            range(least(63, span_count)),
+            (usage_parent_keys, cast([], 'Array(UInt64)'))
+        ) as walk
+    from span_trees
+
+),
+
+usage_spans as (
+
+    select
+        trace_id,
+        arrayJoin(usage_span_tokens) as usage_span,
+        tupleElement(usage_span, 1) as span_key,
+        tupleElement(usage_span, 2) as input_tokens,
+        tupleElement(usage_span, 3) as output_tokens,
+        arrayConcat(tupleElement(walk, 2), tupleElement(walk, 1)) as ancestor_keys
+    from usage_span_walks
 
 ),
 
 usage_spans_classified as (
 
     select
-        *,
-        span_key in (
-            select usage_span_ancestors.ancestor_key
-            from usage_span_ancestors
-        ) as has_usage_below
+        trace_id,
+        input_tokens,
+        output_tokens,
+        has(ancestor_keys, span_key) as has_usage_below
     from usage_spans
 
 ),
@@ -177,7 +199,7 @@ traces_with_log_usage as (
 
 -- Every expected trace once, with its fact row when it is compared; the
 -- failure kinds come from this one CTE (each reference would evaluate the
--- recursion again).
+-- walk again).
 checked as (
 
     select
