@@ -60,7 +60,7 @@ narrowed as (
 
     select
         * except (span_attributes, resource_attributes, invalid_fields, raw_part, raw_block),
-        {{ instrumentation_of('scope_name', 'span_attributes') }} as instrumentation,
+        toLowCardinality({{ instrumentation_of('scope_name', 'span_attributes') }}) as instrumentation,
         invalid_fields as delivery_invalid_fields
     from spans
 

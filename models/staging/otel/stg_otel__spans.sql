@@ -8,6 +8,10 @@
     'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens',
     'reasoning_tokens', 'total_tokens',
 ] -%}
+{#- Strings with few distinct values (scopes, providers, operations, models,
+    keys, teams, tools, finish reasons, error types) are LowCardinality: the
+    tables built from these rows write and read them at a fraction of the
+    cost of plain strings. Ids, users, sessions and messages stay String. -#}
 with
 
 source as (
@@ -35,30 +39,30 @@ renamed as (
         SpanName as span_name,
         SpanKind as span_kind,
         ServiceName as service_name,
-        ScopeName as scope_name,
-        ScopeVersion as scope_version,
+        toLowCardinality(ScopeName) as scope_name,
+        toLowCardinality(ScopeVersion) as scope_version,
         StatusCode as status_code,
         nullIf(StatusMessage, '') as status_message,
-        lower({{ genai_attr('SpanAttributes', 'provider') }}) as provider_raw,
-        {{ genai_attr('SpanAttributes', 'operation') }} as operation_raw,
-        {{ genai_attr('SpanAttributes', 'request_model') }} as request_model,
-        {{ genai_attr('SpanAttributes', 'response_model') }} as response_model,
+        toLowCardinality(lower({{ genai_attr('SpanAttributes', 'provider') }})) as provider_raw,
+        toLowCardinality({{ genai_attr('SpanAttributes', 'operation') }}) as operation_raw,
+        toLowCardinality({{ genai_attr('SpanAttributes', 'request_model') }}) as request_model,
+        toLowCardinality({{ genai_attr('SpanAttributes', 'response_model') }}) as response_model,
         {{ genai_attr('SpanAttributes', 'conversation_id') }} as conversation_id,
         {{ genai_attr('SpanAttributes', 'session_id') }} as session_id,
         {{ genai_attr('SpanAttributes', 'user_id') }} as user_id,
-        {{ genai_attr('SpanAttributes', 'api_key') }} as api_key,
-        {{ genai_attr('SpanAttributes', 'team') }} as team,
-        {{ genai_attr('SpanAttributes', 'tool_name') }} as tool_name,
-        nullIf(SpanAttributes['mcp.method.name'], '') as mcp_method,
-        coalesce(
+        toLowCardinality({{ genai_attr('SpanAttributes', 'api_key') }}) as api_key,
+        toLowCardinality({{ genai_attr('SpanAttributes', 'team') }}) as team,
+        toLowCardinality({{ genai_attr('SpanAttributes', 'tool_name') }}) as tool_name,
+        toLowCardinality(nullIf(SpanAttributes['mcp.method.name'], '')) as mcp_method,
+        toLowCardinality(coalesce(
             if(
                 {{ is_json_string_array("SpanAttributes['gen_ai.response.finish_reasons']") }},
                 nullIf(JSONExtractString(SpanAttributes['gen_ai.response.finish_reasons'], 1), ''),
                 null
             ),
             {{ genai_attr('SpanAttributes', 'finish_reason') }}
-        ) as finish_reason_raw,
-        {{ genai_attr('SpanAttributes', 'error_type') }} as error_type,
+        )) as finish_reason_raw,
+        toLowCardinality({{ genai_attr('SpanAttributes', 'error_type') }}) as error_type,
 
         ---------- numerics
         {{ genai_attr_int('SpanAttributes', 'input_tokens') }} as input_tokens,
