@@ -68,8 +68,9 @@ flagged as (
 -- The walk below runs on 64-bit hashes of the span ids (0 for no parent):
 -- a map of integers per trace takes a fraction of the memory of a map of
 -- hex strings. Two spans of one trace would have to share a hash to be
--- confused (about n^2 / 2^65 for a trace of n spans).
-parents_by_trace as (
+-- confused (about n^2 / 2^65 for a trace of n spans). One row per trace
+-- with an inference span: its parent map and its inference spans.
+span_trees as (
 
     select
         trace_id,
@@ -77,52 +78,47 @@ parents_by_trace as (
             groupArray(cityHash64(span_id)),
             groupArray(if(parent_span_id is null, toUInt64(0), cityHash64(parent_span_id)))
         ) as parent_of,
+        groupArrayIf(cityHash64(span_id), is_inference) as inference_span_keys,
         count() as span_count
-    from spans
+    from flagged
     group by trace_id
+    having notEmpty(inference_span_keys)
 
 ),
 
-umbrella_spans as (
+umbrellas_by_trace as (
 
     -- Walk up from every inference span (bounded depth: cycles in bad data
     -- cannot loop; a path has no more steps than its trace has spans, which
     -- ends most walks long before 64); every span passed on the way is an
     -- umbrella.
-    select distinct
-        flagged.trace_id as trace_id,
-        arrayJoin(
-            tupleElement(arrayFold(
+    select
+        trace_id,
+        arrayDistinct(arrayFlatten(arrayMap(
+            inference_span_key -> tupleElement(arrayFold(
                 (acc, step) -> if(
-                    acc.1 = 0 or parents_by_trace.parent_of[acc.1] = 0,
+                    acc.1 = 0 or parent_of[acc.1] = 0,
                     (toUInt64(0), acc.2),
-                    (
-                        parents_by_trace.parent_of[acc.1],
-                        arrayPushBack(acc.2, parents_by_trace.parent_of[acc.1])
-                    )
+                    (parent_of[acc.1], arrayPushBack(acc.2, parent_of[acc.1]))
                 ),
-                range(least(64, parents_by_trace.span_count)),
-                (cityHash64(flagged.span_id), cast([], 'Array(UInt64)'))
-            ), 2)
-        ) as span_key
-    from flagged
-    inner join parents_by_trace on flagged.trace_id = parents_by_trace.trace_id
-    where flagged.is_inference
+                range(least(64, span_count)),
+                (inference_span_key, cast([], 'Array(UInt64)'))
+            ), 2),
+            inference_span_keys
+        ))) as umbrella_span_keys
+    from span_trees
 
 ),
 
 classified as (
 
+    -- Every inference span's trace has a row above: an inner join.
     select
-        *,
-        (trace_id, cityHash64(span_id)) not in (
-            select
-                umbrella_spans.trace_id,
-                umbrella_spans.span_key
-            from umbrella_spans
-        ) as is_leaf_inference
+        flagged.*,
+        not has(umbrellas_by_trace.umbrella_span_keys, cityHash64(flagged.span_id)) as is_leaf_inference
     from flagged
-    where is_inference
+    inner join umbrellas_by_trace on flagged.trace_id = umbrellas_by_trace.trace_id
+    where flagged.is_inference
 
 )
 
