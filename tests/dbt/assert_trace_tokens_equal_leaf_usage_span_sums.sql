@@ -30,15 +30,13 @@
 with
 
 -- Spans are keyed by a 64-bit hash of (trace_id, span_id), parents by that
--- of (trace_id, parent_span_id): the walk below looks up one integer
--- instead of two strings. Two of 10M spans share a key with a probability
--- of about 3e-6.
+-- of (trace_id, parent_span_id) (NULL for a root): the walk below looks up
+-- one integer instead of two strings. Keys are only compared within a
+-- trace: two of its spans would have to share a hash to be confused.
 deliveries as (
 
     select
         trace_id,
-        span_id,
-        parent_span_id,
         started_at,
         input_tokens,
         output_tokens,
@@ -50,19 +48,6 @@ deliveries as (
             has({{ touched_days }}, span_date)
             and trace_id in ({{ touched_traces(consumer='fct_traces') }})
     {% endif -%}
-
-),
-
-spans as (
-
-    -- One delivery per span (collector retries repeat (trace_id, span_id)):
-    -- the first.
-    select
-        span_key,
-        any(trace_id) as trace_id,
-        argMin(tuple(parent_key, input_tokens, output_tokens), started_at) as first_delivery
-    from deliveries
-    group by span_key
 
 ),
 
@@ -95,35 +80,41 @@ calls as (
 
 ),
 
-first_deliveries as (
-
-    select
-        span_key,
-        trace_id,
-        tupleElement(first_delivery, 1) as parent_key,
-        tupleElement(first_delivery, 2) as input_tokens,
-        tupleElement(first_delivery, 3) as output_tokens,
-        input_tokens is not null or output_tokens is not null as reports_usage
-    from spans
-
-),
-
--- Each trace with usage spans, as its tree: every span's parent key (0 for
--- a root), the parents of its usage spans, and its usage spans' tokens.
--- One pass over the spans (a CTE is evaluated at each reference, and this
--- one parses the token attributes).
+-- Each trace with usage spans, as its tree, from one group by trace (a CTE
+-- is evaluated at each reference, and this one parses the token
+-- attributes): its deliveries sorted by span and time, the first delivery
+-- of each span (collector retries repeat (trace_id, span_id)), every
+-- span's parent key (0 for a root), the parents of its usage spans, and
+-- its usage spans' tokens. A delivery is (span key, start, parent key,
+-- input tokens, output tokens).
 span_trees as (
 
     select
         trace_id,
-        mapFromArrays(groupArray(span_key), groupArray(coalesce(parent_key, 0))) as parent_of,
-        arrayDistinct(groupArrayIf(assumeNotNull(parent_key), reports_usage and parent_key is not null))
-            as usage_parent_keys,
-        groupArrayIf(tuple(span_key, input_tokens, output_tokens), reports_usage) as usage_span_tokens,
-        count() as span_count
-    from first_deliveries
+        arraySort(
+            delivery -> (delivery.1, delivery.2),
+            groupArray(tuple(span_key, started_at, coalesce(parent_key, 0), input_tokens, output_tokens))
+        ) as sorted_deliveries,
+        arrayFilter(
+            (delivery, position) -> position = 1 or delivery.1 != tupleElement(sorted_deliveries[position - 1], 1),
+            sorted_deliveries,
+            arrayEnumerate(sorted_deliveries)
+        ) as first_deliveries,
+        mapFromArrays(
+            arrayMap(delivery -> delivery.1, first_deliveries),
+            arrayMap(delivery -> delivery.3, first_deliveries)
+        ) as parent_of,
+        arrayFilter(delivery -> delivery.4 is not null or delivery.5 is not null, first_deliveries)
+            as usage_deliveries,
+        arrayDistinct(arrayFilter(
+            parent_key -> parent_key != 0,
+            arrayMap(delivery -> delivery.3, usage_deliveries)
+        )) as usage_parent_keys,
+        arrayMap(delivery -> (delivery.1, delivery.4, delivery.5), usage_deliveries) as usage_span_tokens,
+        length(first_deliveries) as span_count
+    from deliveries
     group by trace_id
-    having countIf(reports_usage) > 0
+    having notEmpty(usage_span_tokens)
 
 ),
 
