@@ -178,12 +178,19 @@ def _log_request(trace_id, time_ns):
         'scopeLogs': [{'scope': {'name': 'app'}, 'logRecords': [record]}]}]})
 
 
-def _leaf_test_failures(env, *args):
-    """Run the whole-trace token test by `dbt build`/`dbt test` args: exit code, status and the
-    trace ids it flagged (its compiled query run again: this invocation's records stay)."""
+def _leaf_test_run(env, *args):
+    """Run the whole-trace token test by `dbt build`/`dbt test` args: the dbt process and the
+    test's entry in run_results.json (its compiled query, to run again for what it flagged:
+    this invocation's records stay)."""
     proc = dbt(*args, env_extra=env)
     results = json.loads(Path(env['DBT_TARGET_PATH'], 'run_results.json').read_text())['results']
     [result] = [r for r in results if r['unique_id'].endswith(LEAF_TEST)]
+    return proc, result
+
+
+def _leaf_test_failures(env, *args):
+    """Exit code, status and the trace ids the whole-trace token test flagged."""
+    proc, result = _leaf_test_run(env, *args)
     rows = _rows(env, f"select distinct trace_id as t from ({result['compiled_code']}) as failures")
     return proc.returncode, result['status'], {r['t'] for r in rows}
 
@@ -288,9 +295,7 @@ def test_the_leaf_token_test_finds_an_umbrella_above_spans_without_usage(warehou
 
     set_tokens(naive)
     try:
-        proc = dbt('test', '--select', LEAF_TEST, env_extra=env)
-        results = json.loads(Path(env['DBT_TARGET_PATH'], 'run_results.json').read_text())['results']
-        [result] = [r for r in results if r['unique_id'].endswith(LEAF_TEST)]
+        proc, result = _leaf_test_run(env, 'test', '--select', LEAF_TEST)
         problems = f"select problem from ({result['compiled_code']}) as failures where trace_id = '{trace}'"
         flagged = {r['problem'] for r in _rows(env, problems)}
     finally:
