@@ -155,11 +155,11 @@
 
 
 {#- pre-hook before snapshot_watermarks: a full rebuild resets the model's
-    record (its old snapshots mean nothing for the new table). -#}
+    record (its old snapshots mean nothing for the new table). Nothing on an
+    incremental run: dbt skips a hook that renders empty, so a scheduled run
+    sends no statement for it. -#}
 {% macro reset_watermarks() -%}
-    {%- if is_incremental() -%}
-        select 1
-    {%- else -%}
+    {%- if not is_incremental() -%}
         delete from {{ watermarks_relation() }} where consumer = '{{ this.identifier }}'
     {%- endif -%}
 {%- endmacro %}

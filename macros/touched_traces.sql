@@ -398,7 +398,5 @@
     {%- endif -%}
     {%- if emptied -%}
         alter table {{ this }} drop partition '{{ emptied | join("', drop partition '") }}'
-    {%- else -%}
-        select 1
     {%- endif -%}
 {%- endmacro %}
