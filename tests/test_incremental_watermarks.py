@@ -21,7 +21,7 @@ MARK = '~untouched'
 # (table, marked column, key the run recomputes)
 MARKED = {
     'llm_intermediate.int_spans_deduplicated': ('service_name', "concat(trace_id, '/', span_id)"),
-    'llm_intermediate.int_llm_calls_classified': ('span_name', 'trace_id'),
+    'llm_intermediate.int_llm_calls_priced': ('span_name', 'trace_id'),
     'llm.fct_traces': ('root_span_name', 'trace_id'),
 }
 
@@ -100,7 +100,7 @@ def _assert_only(env, rewritten, day, trace, span):
     assert rewritten['llm_intermediate.int_spans_deduplicated'] == {f'{trace}/{span}'}
     # The day holds other traces, which the run leaves alone.
     assert len(_all(env, 'llm.fct_traces') & _raw_traces_on(env, day)) > 1
-    for table in ('llm_intermediate.int_llm_calls_classified', 'llm.fct_traces'):
+    for table in ('llm_intermediate.int_llm_calls_priced', 'llm.fct_traces'):
         assert rewritten[table] == {trace}, table
 
 

@@ -18,19 +18,23 @@
 
 {#- Leaf LLM calls with usage (span first, else the app's token logs of the
     same trace) and cost from the price valid at the call's start time.
-    An incremental run prices the calls of the traces touched in its window;
-    after the price seed changes, run with --full-refresh to re-price history. -#}
+    Inference spans are classified here: a span is an umbrella when another
+    inference span sits anywhere below it in the same trace (framework, agent
+    or proxy spans that repeat their child's token counts); only leaf
+    inference spans are calls. Leaf detection needs whole traces: an
+    incremental run re-classifies and prices every span of the traces
+    touched in its window, whatever their day. After the price seed changes,
+    run with --full-refresh to re-price history. -#}
 with
 
 -- depends_on: {{ touched_traces_depends_on() }}
-calls as (
+spans as (
 
-    select * from {{ ref('int_llm_calls_classified') }}
-    where
-        is_leaf_inference
-        {% if is_incremental() %}
-            and {{ of_touched_traces('span_date') }}
-        {% endif %}
+    -- The data-quality columns serve fct_data_quality_issues only.
+    select * except (invalid_fields, deliveries) from {{ ref('int_spans_deduplicated') }}
+    {% if is_incremental() %}
+        where {{ of_touched_traces('span_date') }}
+    {% endif %}
 
 ),
 
@@ -59,27 +63,106 @@ call_providers as (
 
 ),
 
-calls_with_price_keys as (
+normalised as (
 
-    -- The model a call is priced by: the response model (what was served:
-    -- a dated snapshot, an audio, realtime or fine-tuned model); the request
-    -- model only when no response model was reported. The provider as a
-    -- join key ('' for none: no price row names the empty provider).
     select
         *,
+        {{ normalise_provider('provider_raw') }} as provider,
+        {{ normalise_operation('operation_raw', 'instrumentation') }} as operation_mapped,
+        -- The model a call is priced by: the response model (what was served:
+        -- a dated snapshot, an audio, realtime or fine-tuned model); the
+        -- request model only when no response model was reported.
         lower(coalesce(nullIf(response_model, ''), request_model, '')) as price_model_id,
+        -- The provider as a join key ('' for none: no price row names the empty provider).
         coalesce(provider, '') as price_provider
-    from calls
+    from spans
 
 ),
 
-leaf_calls_per_trace as (
+flagged as (
+
+    select
+        *,
+        -- Spans without an operation still count as inference when they
+        -- report usage for a named model (older and custom instrumentations).
+        coalesce(
+            operation_mapped,
+            if(
+                coalesce(response_model, request_model) is not null
+                and (input_tokens is not null or output_tokens is not null),
+                'chat',
+                null
+            )
+        ) as operation,
+        operation in {{ inference_operations() }} as is_inference
+    from normalised
+
+),
+
+-- The walk below runs on 64-bit hashes of the span ids (0 for no parent):
+-- a map of integers per trace takes a fraction of the memory of a map of
+-- hex strings. Two spans of one trace would have to share a hash to be
+-- confused (about n^2 / 2^65 for a trace of n spans). One row per trace
+-- with an inference span: its parent map and its inference spans.
+span_trees as (
 
     select
         trace_id,
-        count() as leaf_calls
-    from calls
+        mapFromArrays(
+            groupArray(cityHash64(span_id)),
+            groupArray(if(parent_span_id is null, toUInt64(0), cityHash64(parent_span_id)))
+        ) as parent_of,
+        groupArrayIf(cityHash64(span_id), is_inference) as inference_span_keys,
+        count() as span_count
+    from flagged
     group by trace_id
+    having notEmpty(inference_span_keys)
+
+),
+
+umbrellas_by_trace as (
+
+    -- Walk up from every inference span (bounded depth: cycles in bad data
+    -- cannot loop; a path has no more steps than its trace has spans, which
+    -- ends most walks long before 64); every span passed on the way is an
+    -- umbrella.
+    select
+        trace_id,
+        arrayDistinct(arrayFlatten(arrayMap(
+            inference_span_key -> tupleElement(arrayFold(
+                (acc, step) -> if(
+                    acc.1 = 0 or parent_of[acc.1] = 0,
+                    (toUInt64(0), acc.2),
+                    (parent_of[acc.1], arrayPushBack(acc.2, parent_of[acc.1]))
+                ),
+                range(least(64, span_count)),
+                (inference_span_key, cast([], 'Array(UInt64)'))
+            ), 2),
+            inference_span_keys
+        ))) as umbrella_span_keys,
+        -- One key per inference span row: the trace's leaf calls are the
+        -- keys no walk passed.
+        arrayCount(key -> not has(umbrella_span_keys, key), inference_span_keys) as leaf_calls
+    from span_trees
+
+),
+
+calls as (
+
+    -- Leaf inference spans only; every inference span's trace has a row
+    -- above: an inner join.
+    select
+        flagged.* except (trace_id),
+        flagged.trace_id as trace_id,
+        umbrellas_by_trace.leaf_calls as leaf_calls,
+        -- Always true here (an umbrella is not a call); a table built when
+        -- the classification had a model of its own has the column too.
+        true as is_leaf_inference
+    from flagged
+    inner join umbrellas_by_trace on flagged.trace_id = umbrellas_by_trace.trace_id
+    where
+        flagged.is_inference
+        and not has(umbrellas_by_trace.umbrella_span_keys, cityHash64(flagged.span_id))
 
 ),
 
@@ -104,7 +187,7 @@ calls_with_usage as (
         calls.* except (trace_id),
         calls.trace_id as trace_id,
         calls.input_tokens is null and calls.output_tokens is null
-        and leaf_calls_per_trace.leaf_calls = 1
+        and calls.leaf_calls = 1
         and log_usage_per_trace.log_prompt_tokens is not null as use_log_usage,
         if(use_log_usage, log_usage_per_trace.log_prompt_tokens, calls.input_tokens) as call_input_tokens,
         if(use_log_usage, log_usage_per_trace.log_completion_tokens, calls.output_tokens) as call_output_tokens,
@@ -113,8 +196,7 @@ calls_with_usage as (
             use_log_usage, 'log',
             'none'
         ) as usage_source
-    from calls_with_price_keys as calls
-    left join leaf_calls_per_trace using (trace_id)
+    from calls
     left join log_usage_per_trace using (trace_id)
     settings join_use_nulls = 1
 
@@ -122,10 +204,11 @@ calls_with_usage as (
 
 call_models as (
 
-    -- Prices are resolved once per (provider, model id), never per call.
-    -- The pairs are a scalar subquery, computed once per query: the CTEs
-    -- below read this one several times, and a CTE is re-evaluated on
-    -- every reference.
+    -- Prices are resolved once per (provider, model id), never per call:
+    -- for the pairs of every span read (a superset of the calls' pairs),
+    -- which needs no classification. A scalar subquery, computed once per
+    -- query: the CTEs below read this one several times, and a CTE is
+    -- evaluated again at every reference.
     select
         tupleElement(pair, 1) as provider,
         tupleElement(pair, 2) as model_id
@@ -133,7 +216,7 @@ call_models as (
         select
             arrayJoin((
                 select groupUniqArray((price_provider, price_model_id))
-                from calls_with_price_keys
+                from normalised
             )) as pair
     ) as model_pairs
 
@@ -292,7 +375,7 @@ segment_prices as (
 priced as (
 
     select
-        calls_with_usage.* except (trace_id, span_id, price_model_id, price_provider),
+        calls_with_usage.* except (trace_id, span_id, price_model_id, price_provider, leaf_calls),
         cast(calls_with_usage.trace_id as String) as trace_id,
         cast(calls_with_usage.span_id as String) as span_id,
         best_price.priced_model as priced_model,
