@@ -26,8 +26,9 @@
     spans, so a trace crossing midnight or arriving over two runs keeps one
     row.
     Its insert gathers quarter-size blocks: at 10M spans it is the build's
-    largest statement, and the default 1M-row blocks, held next to its join
-    tables, took the build's peak RSS from 3.4 to 4.0 GB (bench/README.md). -#}
+    largest statement, and with the default 1M-row blocks held next to its
+    join tables the build peaked at 4.0 GB instead of 3.4 GB
+    (bench/README.md). -#}
 with
 
 -- depends_on: {{ touched_traces_depends_on() }}
