@@ -44,20 +44,27 @@ with
 -- depends_on: {{ touched_traces_depends_on() }}
 -- depends_on: {{ ref('int_traces_linked_to_conversations') }}
 {% if is_incremental() %}
+    -- Read six times below; a CTE is run again at each reference, a scalar
+    -- subquery once per query, so the ids are computed once as an array.
     touched as (
 
-        select conversation_id
-        from {{ ref('int_traces_linked_to_conversations') }}
-        where
-            trace_id in ({{ touched_traces() }})
-            and conversation_id is not null
-        union distinct
-        -- Logs without a trace id name their conversation only.
-        select conversation_id
-        from {{ ref('stg_otel__logs') }}
-        where
-            {{ new_deliveries('stg_otel__logs', 'log_date') }}
-            and conversation_id is not null
+        select arrayJoin((
+            select groupUniqArray(touched_ids.conversation_id)
+            from (
+                select conversation_id
+                from {{ ref('int_traces_linked_to_conversations') }}
+                where
+                    trace_id in ({{ touched_traces() }})
+                    and conversation_id is not null
+                union distinct
+                -- Logs without a trace id name their conversation only.
+                select conversation_id
+                from {{ ref('stg_otel__logs') }}
+                where
+                    {{ new_deliveries('stg_otel__logs', 'log_date') }}
+                    and conversation_id is not null
+            ) as touched_ids
+        )) as conversation_id
 
     ),
 {% endif %}
