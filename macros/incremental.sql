@@ -113,14 +113,17 @@
 {%- endmacro %}
 
 
-{#- The newest block of each day partition of `table`, from its active
-    parts (subquery: source_uuid, partition_id, partition_day, max_block). -#}
-{% macro part_blocks(table) -%}
+{#- The active parts of `table` with the uuid of the table they belong to
+    (subquery: source_uuid, partition_id, partition_day, name, min_block,
+    max_block; the tables followed are partitioned by day). -#}
+{% macro active_parts(table) -%}
     select
         tables.uuid as source_uuid,
         parts.partition_id as partition_id,
-        toDate(any(parts.partition)) as partition_day,
-        max(parts.max_block_number) as max_block
+        toDate(parts.`partition`) as partition_day,
+        parts.name as name,
+        parts.min_block_number as min_block,
+        parts.max_block_number as max_block
     from system.parts as parts
     inner join system.tables as tables
         on parts.database = tables.database and parts.table = tables.name
@@ -129,7 +132,31 @@
         and parts.database = '{{ table.schema }}'
         -- On a cluster the raw tables are Distributed over <name>_local.
         and parts.table in ('{{ table.identifier }}', '{{ table.identifier }}_local')
-    group by tables.uuid, parts.partition_id
+{%- endmacro %}
+
+
+{#- The uuid of `table` (subquery, column uuid; with its _local table on a
+    cluster), to tell its records from those of a dropped table of the same
+    name. -#}
+{% macro table_uuids(table) -%}
+    select tables.uuid
+    from system.tables as tables
+    where
+        tables.database = '{{ table.schema }}'
+        and tables.name in ('{{ table.identifier }}', '{{ table.identifier }}_local')
+{%- endmacro %}
+
+
+{#- The newest block of each day partition of `table`, from its active
+    parts (subquery: source_uuid, partition_id, partition_day, max_block). -#}
+{% macro part_blocks(table) -%}
+    select
+        parts.source_uuid as source_uuid,
+        parts.partition_id as partition_id,
+        any(parts.partition_day) as partition_day,
+        max(parts.max_block) as max_block
+    from ({{ active_parts(table) }}) as parts
+    group by parts.source_uuid, parts.partition_id
 {%- endmacro %}
 
 

@@ -9,9 +9,9 @@
     - `{recomputed_traces: true}` (a trace-keyed model): the traces the
       model recomputed in this invocation (recomputed_traces_only).
     Rows outside the scope were checked by the build that wrote or first
-    read them. `dbt test`, --full-refresh, a first build and a selection
-    without the model check every row, as do tests on other models. The
-    test's own `where` applies in every case. -#}
+    read them (a `dbt run` checks none). `dbt test`, --full-refresh, a first
+    build and a selection without the model check every row, as do tests on
+    other models. The test's own `where` applies in every case. -#}
 {% macro default__get_where_subquery(relation) -%}
     {%- set conditions = [] -%}
     {%- if config.get('where') -%}
@@ -38,7 +38,8 @@
     {%- set scope = (tested.get('config', {}).get('meta') or {}).get('test_scope') or {} -%}
     {%- set kinds = ['unextracted_by', 'recomputed_traces'] -%}
     {%- set unknown = scope | reject('in', kinds + ['date_column']) | list -%}
-    {%- if unknown or (scope and not (scope | select('in', kinds) | list)) -%}
+    {%- if unknown or (scope and not (scope | select('in', kinds) | list))
+        or (scope.get('unextracted_by') and not scope.get('date_column')) -%}
         {{ exceptions.raise_compiler_error(
             tested.name ~ ': meta.test_scope takes unextracted_by + date_column or recomputed_traces, not '
             ~ scope | list | join(', ')
@@ -68,26 +69,14 @@
     {%- set source_table = table.schema ~ '.' ~ table.identifier -%}
     raw_part in (
         select parts.name
-        from system.parts as parts
-        inner join system.tables as tables
-            on parts.database = tables.database and parts.table = tables.name
+        from ({{ active_parts(table) }}) as parts
         left join ({{ committed_blocks(consumer, source_table) }}) as done
-            on tables.uuid = done.source_uuid and parts.partition_id = done.partition_id
-        where
-            parts.active
-            and parts.database = '{{ table.schema }}'
-            and parts.table in ('{{ table.identifier }}', '{{ table.identifier }}_local')
-            and parts.max_block_number > coalesce(done.max_block, 0)
+            on parts.source_uuid = done.source_uuid and parts.partition_id = done.partition_id
+        where parts.max_block > coalesce(done.max_block, 0)
     )
     and raw_block > (
         select mapFromArrays(groupArray(done.partition_day), groupArray(done.max_block))
         from ({{ committed_blocks(consumer, source_table) }}) as done
-        where done.source_uuid in (
-            select tables.uuid
-            from system.tables as tables
-            where
-                tables.database = '{{ table.schema }}'
-                and tables.name in ('{{ table.identifier }}', '{{ table.identifier }}_local')
-        )
+        where done.source_uuid in ({{ table_uuids(table) }})
     )[{{ date_column }}]
 {%- endmacro %}

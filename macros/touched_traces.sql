@@ -41,20 +41,15 @@
     {%- set table = followed_table(model_name) -%}
     {%- set source_table = table.schema ~ '.' ~ table.identifier -%}
     {%- set consumer = consumer or this.identifier -%}
-    select {{ "concat(toString(tables.uuid), '/', parts.name)" if with_table else 'parts.name' }}
-    from system.parts as parts
-    inner join system.tables as tables
-        on parts.database = tables.database and parts.table = tables.name
+    select {{ "concat(toString(parts.source_uuid), '/', parts.name)" if with_table else 'parts.name' }}
+    from ({{ active_parts(table) }}) as parts
     inner join (
         {{ pending_blocks(consumer, source_table) }}
     ) as pending
-        on tables.uuid = pending.source_uuid and parts.partition_id = pending.partition_id
+        on parts.source_uuid = pending.source_uuid and parts.partition_id = pending.partition_id
     where
-        parts.active
-        and parts.database = '{{ table.schema }}'
-        and parts.table in ('{{ table.identifier }}', '{{ table.identifier }}_local')
-        and parts.max_block_number > pending.done_block
-        and parts.min_block_number <= pending.snapshot_block
+        parts.max_block > pending.done_block
+        and parts.min_block <= pending.snapshot_block
 {%- endmacro %}
 
 
@@ -135,14 +130,7 @@
         groupArray(tuple(pending.done_block, pending.snapshot_block))
     )
     from ({{ pending_blocks(consumer, source_table) }}) as pending
-    where
-        pending.source_uuid in (
-            select tables.uuid
-            from system.tables as tables
-            where
-                tables.database = '{{ table.schema }}'
-                and tables.name in ('{{ table.identifier }}', '{{ table.identifier }}_local')
-        )
+    where pending.source_uuid in ({{ table_uuids(table) }})
 {%- endmacro %}
 
 
