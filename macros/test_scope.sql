@@ -50,6 +50,8 @@
         and persists_block_numbers(tested.name) -%}
         {%- set condition = not_yet_extracted(tested.name, scope.date_column, scope.unextracted_by) -%}
     {%- elif scope.get('recomputed_traces') and recomputed_traces_only(tested.name) -%}
+        {#- By trace only, not of_touched_traces' days too: a leftover row of a
+            recomputed trace (a duplicate) may be dated outside those days. -#}
         {%- set condition = 'trace_id in (' ~ touched_traces(tested.name) ~ ')' -%}
     {%- endif -%}
     {{ return(condition) }}
