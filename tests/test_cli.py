@@ -82,6 +82,18 @@ def test_warehouse_in_use_by_another_process_is_a_clear_error(warehouse, profile
         holder.wait(timeout=60)
 
 
+def test_a_warehouse_the_engine_cannot_read_says_why(tmp_path, profiles_dir):
+    """Not every failed start is another process holding the directory: the
+    engine's own reason (here a metadata file it cannot parse) is the error."""
+    path = tmp_path / 'wh'
+    llmwh('init', '--path', str(path), '--profiles-dir', str(profiles_dir), check=True)
+    (path / 'metadata' / 'broken.sql').write_text('this is not sql\n')
+    proc = llmwh('sql', 'select 1', '--path', str(path), '--profiles-dir', str(profiles_dir))
+    assert_clean_error(proc, 'metadata/broken.sql', 'Syntax error')
+    assert 'another process' not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
 def test_sql_formats(warehouse, profiles_dir):
     args = ['--path', str(warehouse), '--profiles-dir', str(profiles_dir)]
     query = "select number as n, toString(number * 2) as s from numbers(3)"

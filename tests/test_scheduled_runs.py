@@ -3,14 +3,71 @@
 A warehouse built the way cron builds it (dbt build on empty tables, load part
 of the telemetry, build, load the rest with late and duplicate deliveries and a
 trace that crosses midnight over two runs, build, build again) must hold
-exactly the marts of a warehouse that loaded everything and built once.
+exactly the marts of a warehouse that loaded everything and built once. So
+must one whose builds were killed part way, once the next build finished.
 """
+
+import sys
 
 import pytest
 
-from conftest import dbt, llmwh, warehouse_env
+from conftest import ROOT, dbt, llmwh, run, sql_rows, warehouse_env
 from scheduled_telemetry import (BACKWARDS_DAY, BACKWARDS_TRACE, CROSSING_TRACE, DAYS, LONELY_DAY, LONELY_TRACE,
                                  MARTS, files, marts_of)
+
+# Statements a build is killed before (SIGKILL, engine included: tests/dbt_killed.py),
+# in the order one build reaches them, each in a build of its own: the next build
+# redoes the killed one's uncommitted work and goes on to the next kill point.
+KILL_POINTS = {
+    # Its new spans written, no day swapped in yet.
+    'day_replace': r'alter table\s+`llm_intermediate`\.`int_spans_deduplicated`\s+replace partition',
+    # The calls replaced, the record of what was read not committed.
+    'record_commit': r"select\s+consumer,[\s\S]*consumer = 'int_llm_calls_priced'",
+    # The traces' days rebuilt aside, none swapped in.
+    'trace_days_replace': r'alter table\s+`llm`\.`fct_traces`\s+replace partition',
+    # The recomputed conversations deleted, their new rows not inserted.
+    'insert_after_delete': r'insert into `llm`\.`fct_conversations` select',
+}
+WORK_TABLES = ("select concat(database, '.', name) as t from system.tables where database like 'llm%' "
+               "and match(name, '__dbt_(new_data|rebuilt)_')")
+
+
+@pytest.fixture(scope='module')
+def killed(tmp_path_factory, profiles_dir, telemetry):
+    """The scheduled path with a build killed at each of KILL_POINTS before the one that finishes."""
+    first, second = telemetry
+    env = warehouse_env(tmp_path_factory.mktemp('killed'), profiles_dir)
+    llmwh('init', env_extra=env, check=True)
+    llmwh('load', 'otlp', *files(first), env_extra=env, check=True)
+    dbt('build', env_extra=env, check=True)
+    llmwh('load', 'otlp', *files(second), env_extra=env, check=True)
+    exits = {point: run([sys.executable, str(ROOT / 'tests' / 'dbt_killed.py'), pattern, '1', 'build'],
+                        env_extra=env).returncode
+             for point, pattern in KILL_POINTS.items()}
+    left = [r['t'] for r in sql_rows(env, WORK_TABLES)]
+    finished = dbt('build', env_extra=env, check=True)
+    return exits, left, marts_of(env), [r['t'] for r in sql_rows(env, WORK_TABLES)], finished.stdout
+
+
+def test_every_kill_point_is_reached(killed):
+    exits = killed[0]
+    assert exits == {point: -9 for point in KILL_POINTS}
+
+
+@pytest.mark.parametrize('mart', list(MARTS))
+def test_builds_killed_part_way_then_one_finished_equal_one_full_build(killed, full, mart):
+    marts = killed[2]
+    assert len(marts[mart]) == len(full[mart])
+    assert marts[mart] == full[mart]
+
+
+def test_a_killed_builds_work_tables_are_dropped_by_the_next(killed):
+    _, left, _, after, log = killed
+    # The last killed build was writing fct_conversations' new rows.
+    assert any(t.startswith('llm.fct_conversations__dbt_new_data_') for t in left), left
+    assert after == []
+    assert all(f'dropping {t}, left by a build that did not finish' in log for t in left)
+
 
 @pytest.fixture(scope='module')
 def scheduled(tmp_path_factory, profiles_dir, telemetry):

@@ -48,7 +48,7 @@ def shared_client(path: str, settings=None):
             try:
                 client = clickhouse_connect.get_client(interface='chdb', path=path, settings=settings or {})
             except ClickHouseError as ex:
-                raise EngineOpenError(_explain(path, f'{ex} {captured()}')) from ex
+                raise EngineOpenError(_explain(path, str(ex), captured())) from ex
         _shared.update(path=path, client=client)
         return client
 
@@ -87,11 +87,17 @@ def _captured_stderr():
             sys.stderr.write(leftover + '\n')
 
 
-def _explain(path: str, text: str) -> str:
-    if 'Error initializing EmbeddedServer' in text or 'Cannot lock file' in text:
+def _explain(path: str, error: str, engine_output: str) -> str:
+    """One line on why the engine did not start. Its exception only says that
+    it did not ("Error initializing EmbeddedServer"); the reason, such as the
+    lock another process holds or a metadata file it cannot read, is what it
+    printed."""
+    if 'Cannot lock file' in engine_output or 'Cannot lock file' in error:
         return (f'cannot open the embedded warehouse at {path}: another process has it open '
                 '(an embedded warehouse serves one process at a time)')
-    return f'cannot open the embedded warehouse at {path}: {text.strip()}'
+    reasons = [line for line in engine_output.splitlines() if 'DB::Exception' in line]
+    reason = ' '.join((reasons[0] if reasons else error).split())
+    return f'cannot open the embedded warehouse at {path}: {reason}'
 
 
 def close_shared():

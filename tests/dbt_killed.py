@@ -1,0 +1,44 @@
+"""dbt, killed with SIGKILL just before a chosen statement reaches the engine.
+
+    python tests/dbt_killed.py <regex> <n> <dbt args...>
+
+runs dbt in this process (the embedded engine with it) and kills the whole
+process, engine included, right before the n-th statement whose SQL matches
+<regex> would run, as the OOM killer or a lost machine would stop a scheduled
+build. Exits 3 without killing when fewer than n statements matched, so a
+test notices a kill point its build never reaches.
+"""
+
+import os
+import re
+import signal
+import sys
+
+from dbt.adapters.chdb.client import ChdbClient
+
+NOT_REACHED = 3
+
+
+def main():
+    pattern, nth, args = re.compile(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+    matched = [0]
+
+    def killing(run):
+        def statement(self, sql, *rest, **kwargs):
+            if pattern.search(sql):
+                matched[0] += 1
+                if matched[0] == nth:
+                    os.kill(os.getpid(), signal.SIGKILL)
+            return run(self, sql, *rest, **kwargs)
+        return statement
+
+    ChdbClient.query = killing(ChdbClient.query)
+    ChdbClient.command = killing(ChdbClient.command)
+
+    from dbt.cli.main import dbtRunner
+    dbtRunner().invoke(args)
+    sys.exit(NOT_REACHED)
+
+
+if __name__ == '__main__':
+    main()
