@@ -1,18 +1,21 @@
 """dbt, killed with SIGKILL just before a chosen statement reaches the engine.
 
-    python tests/dbt_killed.py <regex> <n> <dbt args...>
+    python tests/dbt_killed.py <regex> <n> <seconds> <dbt args...>
 
 runs dbt in this process (the embedded engine with it) and kills the whole
-process, engine included, right before the n-th statement whose SQL matches
-<regex> would run, as the OOM killer or a lost machine would stop a scheduled
-build. Exits 3 without killing when fewer than n statements matched, so a
-test notices a kill point its build never reaches.
+process, engine included, as the OOM killer or a lost machine would stop a
+scheduled build: right before the n-th statement whose SQL matches <regex>
+would run (<seconds> 0), or that many seconds after it started, while the
+engine is most likely still executing it. Exits 3 without killing when fewer
+than n statements matched, so a test notices a kill point its build never
+reaches.
 """
 
 import os
 import re
 import signal
 import sys
+import threading
 
 from dbt.adapters.chdb.client import ChdbClient
 
@@ -20,15 +23,20 @@ NOT_REACHED = 3
 
 
 def main():
-    pattern, nth, args = re.compile(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+    pattern, nth, delay, args = re.compile(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4:]
     matched = [0]
+
+    def kill():
+        os.kill(os.getpid(), signal.SIGKILL)
 
     def killing(run):
         def statement(self, sql, *rest, **kwargs):
             if pattern.search(sql):
                 matched[0] += 1
                 if matched[0] == nth:
-                    os.kill(os.getpid(), signal.SIGKILL)
+                    if not delay:
+                        kill()
+                    threading.Timer(delay, kill).start()
             return run(self, sql, *rest, **kwargs)
         return statement
 

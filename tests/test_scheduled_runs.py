@@ -15,18 +15,22 @@ from conftest import ROOT, dbt, llmwh, run, sql_rows, warehouse_env
 from scheduled_telemetry import (BACKWARDS_DAY, BACKWARDS_TRACE, CROSSING_TRACE, DAYS, LONELY_DAY, LONELY_TRACE,
                                  MARTS, files, marts_of)
 
-# Statements a build is killed before (SIGKILL, engine included: tests/dbt_killed.py),
-# in the order one build reaches them, each in a build of its own: the next build
-# redoes the killed one's uncommitted work and goes on to the next kill point.
+# Statements a build is killed before, or a moment after the engine started
+# one (SIGKILL, engine included: tests/dbt_killed.py), in the order one build
+# reaches them, each in a build of its own: the next build redoes the killed
+# one's uncommitted work and goes on to the next kill point. Name: (statement
+# pattern, seconds after its start).
 KILL_POINTS = {
+    # Part way through writing the new spans (the build's largest insert here).
+    'during_insert': (r'insert into `llm_intermediate`\.`int_spans_deduplicated__dbt_new_data_', 0.2),
     # Its new spans written, no day swapped in yet.
-    'day_replace': r'alter table\s+`llm_intermediate`\.`int_spans_deduplicated`\s+replace partition',
+    'day_replace': (r'alter table\s+`llm_intermediate`\.`int_spans_deduplicated`\s+replace partition', 0),
     # The calls replaced, the record of what was read not committed.
-    'record_commit': r"select\s+consumer,[\s\S]*consumer = 'int_llm_calls_priced'",
+    'record_commit': (r"select\s+consumer,[\s\S]*consumer = 'int_llm_calls_priced'", 0),
     # The traces' days rebuilt aside, none swapped in.
-    'trace_days_replace': r'alter table\s+`llm`\.`fct_traces`\s+replace partition',
+    'trace_days_replace': (r'alter table\s+`llm`\.`fct_traces`\s+replace partition', 0),
     # The recomputed conversations deleted, their new rows not inserted.
-    'insert_after_delete': r'insert into `llm`\.`fct_conversations` select',
+    'insert_after_delete': (r'insert into `llm`\.`fct_conversations` select', 0),
 }
 WORK_TABLES = ("select concat(database, '.', name) as t from system.tables where database like 'llm%' "
                "and match(name, '__dbt_(new_data|rebuilt)_')")
@@ -41,9 +45,9 @@ def killed(tmp_path_factory, profiles_dir, telemetry):
     llmwh('load', 'otlp', *files(first), env_extra=env, check=True)
     dbt('build', env_extra=env, check=True)
     llmwh('load', 'otlp', *files(second), env_extra=env, check=True)
-    exits = {point: run([sys.executable, str(ROOT / 'tests' / 'dbt_killed.py'), pattern, '1', 'build'],
-                        env_extra=env).returncode
-             for point, pattern in KILL_POINTS.items()}
+    killed_build = [sys.executable, str(ROOT / 'tests' / 'dbt_killed.py')]
+    exits = {point: run([*killed_build, pattern, '1', str(seconds), 'build'], env_extra=env).returncode
+             for point, (pattern, seconds) in KILL_POINTS.items()}
     left = [r['t'] for r in sql_rows(env, WORK_TABLES)]
     finished = dbt('build', env_extra=env, check=True)
     return exits, left, marts_of(env), [r['t'] for r in sql_rows(env, WORK_TABLES)], finished.stdout
