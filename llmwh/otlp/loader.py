@@ -54,11 +54,19 @@ QUARANTINE_COLUMNS = ('file', 'sha256', 'line', 'error', 'raw', 'loaded_at')
 # Arrow columns are matched by name; EventName is left out when the logs table lacks it.
 INSERT_SETTINGS = {'input_format_skip_unknown_fields': 1}
 INSERT_FORMAT = 'ArrowStream'
-# A run with less input parses in-process: spawned workers each import the mapping,
-# pyarrow and pandas (about a second of CPU) and send their batches back, more than
-# they save on tens of MB (bench/bench_ingest.py: a 36 MB base loads 2-3x slower with
-# 2 workers on 2 cores than in-process, where the previous file's insert overlaps).
-POOL_MIN_BYTES = 64 << 20
+# A run with less input than pool_min_bytes parses in-process: spawned workers each
+# import the mapping, pyarrow and pandas (about half a second of CPU) and send their
+# batches back, while in-process parsing overlaps the previous file's insert. On 2 cores
+# (bench/bench_ingest.py, medians of 3-4 interleaved runs) a 36 MB base loaded 2-3x slower
+# with 2 workers, a 76 MB one in 3.3 s against 2.9 s in-process, and a 191 MB one in 6.3 s
+# against 6.6 s: the two meet near 150 MB, this value. More workers split the parse
+# further, so the size falls with their number (an estimate: only 2 cores were measured).
+POOL_MIN_BYTES = 150 << 20
+
+
+def pool_min_bytes(jobs: int) -> int:
+    """The input size from which `jobs` (2 or more) worker processes parse a run faster."""
+    return POOL_MIN_BYTES * 2 // jobs
 SPOOL_MEMORY_BYTES = 64 << 20  # spooled rows beyond this go to a temp file
 # Parsed files whose inserts may wait in line: a short file after a long one does not hold
 # up the parse of the next while the long one goes in. Memory: this many files' spools.
@@ -215,7 +223,7 @@ class OtlpLoader:
             if not os.path.isfile(p):
                 raise LlmwhError(f'{p} is not a file' if os.path.exists(p) else f'no such file: {p}')
         paths = [str(p) for p in paths]
-        self.parallel = self.jobs > 1 and sum(os.path.getsize(p) for p in paths) >= POOL_MIN_BYTES
+        self.parallel = self.jobs > 1 and sum(os.path.getsize(p) for p in paths) >= pool_min_bytes(self.jobs)
         summary = Summary()
         started = time.monotonic()
         # In file order: (future, files) of files going in, and (note, counted) of skipped ones.
