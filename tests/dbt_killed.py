@@ -1,4 +1,4 @@
-"""dbt, killed with SIGKILL just before a chosen statement reaches the engine.
+"""dbt, killed with SIGKILL before or during a chosen statement.
 
     python tests/dbt_killed.py <regex> <n> <seconds> <dbt args...>
 

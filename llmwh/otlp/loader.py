@@ -59,14 +59,9 @@ INSERT_FORMAT = 'ArrowStream'
 # batches back, while in-process parsing overlaps the previous file's insert. On 2 cores
 # (bench/bench_ingest.py, medians of 3-4 interleaved runs) a 36 MB base loaded 2-3x slower
 # with 2 workers, a 76 MB one in 3.3 s against 2.9 s in-process, and a 191 MB one in 6.3 s
-# against 6.6 s: the two meet near 150 MB, this value. More workers split the parse
+# against 6.6 s: the two meet near 150 MB (this value is 150 MiB). More workers split the parse
 # further, so the size falls with their number (an estimate: only 2 cores were measured).
 POOL_MIN_BYTES = 150 << 20
-
-
-def pool_min_bytes(jobs: int) -> int:
-    """The input size from which `jobs` (2 or more) worker processes parse a run faster."""
-    return POOL_MIN_BYTES * 2 // jobs
 SPOOL_MEMORY_BYTES = 64 << 20  # spooled rows beyond this go to a temp file
 # Parsed files whose inserts may wait in line: a short file after a long one does not hold
 # up the parse of the next while the long one goes in. Memory: this many files' spools.
@@ -80,6 +75,11 @@ _EPOCH = datetime(1970, 1, 1)
 # README: LLMWH_FAULT=after_insert:<table> or before_record kills the process
 # with SIGKILL at that point of every file's load.
 FAULT_ENV = 'LLMWH_FAULT'
+
+
+def pool_min_bytes(jobs: int) -> int:
+    """The input size from which `jobs` (2 or more) worker processes parse a run faster."""
+    return POOL_MIN_BYTES * 2 // jobs
 
 
 def _fault(point: str):
