@@ -33,10 +33,10 @@ def main():
         def statement(self, sql, *rest, **kwargs):
             if pattern.search(sql):
                 matched[0] += 1
-                if matched[0] == nth:
-                    if not delay:
-                        kill()
+                if matched[0] == nth and delay:
                     threading.Timer(delay, kill).start()
+                elif matched[0] == nth:
+                    kill()
             return run(self, sql, *rest, **kwargs)
         return statement
 
