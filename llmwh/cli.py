@@ -178,7 +178,10 @@ def status():
 @click.option('--lock-file', type=click.Path(dir_okay=False),
               help='Run lock (default: beside the embedded warehouse, or per target in the project).')
 @click.option('--no-checks', is_flag=True, help='Skip the data-quality checkpoint after dbt build.')
-def run_command(lock_file, no_checks):
+@click.option('--reprice', is_flag=True,
+              help='After changing the price seeds: rebuild them and every model downstream of them in full '
+                   '(they read the warehouse\'s own tables, so history the raw TTL dropped is re-priced, not lost).')
+def run_command(lock_file, no_checks, reprice):
     """One scheduled cycle: lock, dbt source freshness, incremental dbt build, data-quality
     checks, and a row in otel.llmwh_runs. Exit 0 ok, 3 data-quality failure,
     4 infrastructure failure, 5 another run holds the lock."""
@@ -186,7 +189,7 @@ def run_command(lock_file, no_checks):
     from llmwh.run.cycle import run_cycle
 
     record = run_cycle(click.get_current_context().obj, lock_file=lock_file,
-                       checks=None if no_checks else default_checks(), echo=click.echo)
+                       checks=None if no_checks else default_checks(), echo=click.echo, reprice=reprice)
     click.echo(f'Run {record.run_id}: {record.status} in '
                f'{(record.finished_at - record.started_at).total_seconds():.0f} s; '
                f'{record.models_built} model(s) built, {record.tests_run} tests/checks, '
@@ -222,7 +225,7 @@ def prices(since, limit):
                    f'{m.input_tokens:>14,} {m.output_tokens:>14,}  '
                    f'{m.first_seen:%Y-%m-%d} .. {m.last_seen:%Y-%m-%d}')
     click.echo('Price them with rows in seeds/model_price_overrides.csv (source and reason each), '
-               'then `dbt build --full-refresh`.')
+               'then re-price history with `llmwh run --reprice`.')
 
 
 # ------------------------------------------------------------------ load

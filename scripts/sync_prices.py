@@ -6,7 +6,7 @@ time; the data ships inside the wheel, nothing is fetched):
     .venv/bin/python scripts/sync_prices.py           # rewrite both seeds
     .venv/bin/python scripts/sync_prices.py --check   # exit 1 if the committed seeds differ
 
-then review the diff, re-run the price tests and `dbt build --full-refresh`.
+then review the diff, re-run the price tests and `llmwh run --reprice`.
 tests/test_price_catalogue.py regenerates in memory and compares with the
 committed files, so a seed that drifts from the pinned package fails.
 

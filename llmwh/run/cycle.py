@@ -5,7 +5,9 @@
 3. `dbt source freshness`: stale raw sources are a data-quality finding.
 4. `dbt build` (incremental models and data tests; unit tests check model logic
    on fixtures, which is CI's job, not every cycle's), as a subprocess with the
-   same target and profiles.
+   same target and profiles. A re-pricing cycle (`reprice`) instead rebuilds
+   whole the price seeds and the models downstream of them (selectors.yml),
+   under the same lock, so it never overlaps a scheduled cycle.
 5. Data-quality checks on the marts (llmwh.run.checks), if any are configured.
 6. Record the run in otel.llmwh_runs: start, end, status, models built, their
    rows, failures, freshness, test counts.
@@ -100,6 +102,10 @@ def dbt_executable() -> str:
 
 EPOCH = '1970-01-01'
 BUILD_ARGS = ('--exclude-resource-type', 'unit_test')
+# After a price seed changes: the models downstream of the price seeds read the
+# warehouse's own incremental tables, not the raw ones, so rebuilding them whole
+# re-prices all history, also the days the raw TTL already dropped.
+REPRICE_ARGS = ('--full-refresh', '--selector', 'reprice')
 NOT_LOADED = 'not loaded'
 
 
@@ -109,8 +115,11 @@ def target_dir() -> Path:
 
 
 def run_cycle(target: Target, lock_file=None, checks: Optional[list] = None, echo: Echo = quiet,
-              dbt_args: tuple = ()) -> RunRecord:
+              dbt_args: tuple = (), reprice: bool = False) -> RunRecord:
     """One cycle on `target`; returns its record (also written to otel.llmwh_runs).
+
+    With `reprice` the build re-prices history (REPRICE_ARGS) instead of the
+    incremental build; the next cycle builds the rest incrementally.
 
     Raises LockedError when another run holds the lock, InfrastructureError when
     the run cannot even be recorded (no warehouse, no llmwh_runs table).
@@ -124,7 +133,9 @@ def run_cycle(target: Target, lock_file=None, checks: Optional[list] = None, ech
         echo(f'Run {record.run_id} on target {target.describe()}')
         _check_warehouse(target)
         _freshness(target, record, echo, dbt_args)
-        _build(target, record, echo, dbt_args)
+        if reprice:
+            echo('  re-pricing: the price seeds and every model downstream of them are rebuilt whole')
+        _build(target, record, echo, (*REPRICE_ARGS, *dbt_args) if reprice else dbt_args)
         wh = _open(target)
         try:
             _count_rows(wh, record)

@@ -8,7 +8,7 @@ cover all its calls without a cost (those without usage too, which cannot
 tell whether a price exists). The model id listed is the one prices are
 matched on (fct_llm_calls.model_id: the response model, else the request
 model), so a row added to seeds/model_price_overrides.csv for that id and
-provider prices those calls after `dbt build --full-refresh`.
+provider prices those calls after `llmwh run --reprice`.
 """
 
 from dataclasses import dataclass

@@ -24,7 +24,7 @@
     inference spans are calls. Leaf detection needs whole traces: an
     incremental run re-classifies and prices every span of the traces
     touched in its window, whatever their day. After the price seed changes,
-    run with --full-refresh to re-price history. -#}
+    run `llmwh run --reprice` to re-price history. -#}
 with
 
 -- depends_on: {{ touched_traces_depends_on() }}
