@@ -50,6 +50,12 @@ MART_KEYS = {
     'fct_budget_status': 'budget_id',
 }
 
+# `llmwh init` for telemetry generated on fixed past days: without the raw tables' TTL,
+# which would drop those days, and the test's data with them, once they are past the
+# retention (30 days after them).
+INIT_FIXED_DAYS = ('init', '--no-ttl')
+
+
 def warehouse_env(tmp, profiles_dir):
     """Environment for CLI/dbt children that use their own warehouse under `tmp`."""
     return {'LLMWH_PATH': str(tmp / 'wh'), 'DBT_PROFILES_DIR': str(profiles_dir),

@@ -8,7 +8,7 @@ import json
 import math
 from pathlib import Path
 
-from conftest import MART_KEYS, dbt, llmwh, sql_rows, warehouse_env
+from conftest import INIT_FIXED_DAYS, MART_KEYS, dbt, llmwh, sql_rows, warehouse_env
 
 # Every mart the scheduled path must build exactly as one full build does.
 MARTS = MART_KEYS
@@ -103,7 +103,7 @@ def _normalised(row: dict) -> dict:
 def full_build(tmp: Path, profiles_dir, telemetry) -> dict:
     first, second = telemetry
     env = warehouse_env(tmp, profiles_dir)
-    llmwh('init', env_extra=env, check=True)
+    llmwh(*INIT_FIXED_DAYS, env_extra=env, check=True)
     llmwh('load', 'otlp', *files(first), *files(second), env_extra=env, check=True)
     dbt('build', env_extra=env, check=True)
     return marts_of(env)

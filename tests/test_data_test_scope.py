@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import dbt, llmwh, sql_rows, sql_write, warehouse_env
+from conftest import INIT_FIXED_DAYS, dbt, llmwh, sql_rows, sql_write, warehouse_env
 
 BUILD = ('build', '--exclude-resource-type', 'unit_test')
 KIND_TEST = 'accepted_values_stg_otel__spans_span_kind'
@@ -24,7 +24,7 @@ def warehouse(tmp_path_factory, profiles_dir):
     env = warehouse_env(tmp, profiles_dir)
     llmwh('generate', '--out', str(tmp / 'gen'), '--days', '2', '--start', '2026-11-20', '--seed', '11',
           '--conversations', '8', check=True)
-    llmwh('init', env_extra=env, check=True)
+    llmwh(*INIT_FIXED_DAYS, env_extra=env, check=True)
     llmwh('load', 'otlp', str(tmp / 'gen' / 'traces.jsonl'), str(tmp / 'gen' / 'logs.jsonl'), env_extra=env,
           check=True)
     dbt(*BUILD, env_extra=env, check=True)

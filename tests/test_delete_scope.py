@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import MART_KEYS, dbt, llmwh, sql_rows, sql_write, warehouse_env
+from conftest import INIT_FIXED_DAYS, MART_KEYS, dbt, llmwh, sql_rows, sql_write, warehouse_env
 
 START = '2026-11-20'
 DAYS = 4
@@ -92,7 +92,7 @@ def warehouse(tmp_path_factory, profiles_dir):
     gen = tmp / 'gen'
     llmwh('generate', '--out', str(gen), '--days', str(DAYS), '--start', START, '--seed', '7',
           '--conversations', '8', check=True)
-    llmwh('init', env_extra=env, check=True)
+    llmwh(*INIT_FIXED_DAYS, env_extra=env, check=True)
     llmwh('load', 'otlp', *(str(gen / f'{n}.jsonl') for n in ('traces', 'logs', 'metrics')), env_extra=env, check=True)
     _load(env, tmp / 'base.jsonl',
           _span(UMBRELLA, 'aa00000000000001', '', _ns('2026-11-22', 86400 - 5)),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import dbt, llmwh, warehouse_env
+from conftest import INIT_FIXED_DAYS, dbt, llmwh, warehouse_env
 
 START = '2026-11-20'
 DAYS = 3
@@ -88,7 +88,7 @@ def warehouse(tmp_path_factory, profiles_dir):
     env = warehouse_env(tmp, profiles_dir)
     llmwh('generate', '--out', str(tmp / 'gen'), '--days', str(DAYS), '--start', START, '--seed', '5',
           '--conversations', '12', check=True)
-    llmwh('init', env_extra=env, check=True)
+    llmwh(*INIT_FIXED_DAYS, env_extra=env, check=True)
     llmwh('load', 'otlp', str(tmp / 'gen' / 'traces.jsonl'), str(tmp / 'gen' / 'logs.jsonl'),
           str(tmp / 'gen' / 'metrics.jsonl'), env_extra=env, check=True)
     dbt('seed', env_extra=env, check=True)

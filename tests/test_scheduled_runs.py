@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, dbt, llmwh, run, sql_rows, warehouse_env
+from conftest import INIT_FIXED_DAYS, ROOT, dbt, llmwh, run, sql_rows, warehouse_env
 from scheduled_telemetry import (BACKWARDS_DAY, BACKWARDS_TRACE, CROSSING_TRACE, DAYS, LONELY_DAY, LONELY_TRACE,
                                  MARTS, files, marts_of)
 
@@ -41,7 +41,7 @@ def killed(tmp_path_factory, profiles_dir, telemetry):
     """The scheduled path with a build killed at each of KILL_POINTS before the one that finishes."""
     first, second = telemetry
     env = warehouse_env(tmp_path_factory.mktemp('killed'), profiles_dir)
-    llmwh('init', env_extra=env, check=True)
+    llmwh(*INIT_FIXED_DAYS, env_extra=env, check=True)
     llmwh('load', 'otlp', *files(first), env_extra=env, check=True)
     dbt('build', env_extra=env, check=True)
     llmwh('load', 'otlp', *files(second), env_extra=env, check=True)
@@ -77,7 +77,7 @@ def test_a_killed_builds_work_tables_are_dropped_by_the_next(killed):
 def scheduled(tmp_path_factory, profiles_dir, telemetry):
     first, second = telemetry
     env = warehouse_env(tmp_path_factory.mktemp('scheduled'), profiles_dir)
-    llmwh('init', env_extra=env, check=True)
+    llmwh(*INIT_FIXED_DAYS, env_extra=env, check=True)
     builds = [dbt('build', env_extra=env, check=True)]            # cron's first run: empty tables
     llmwh('load', 'otlp', *files(first), env_extra=env, check=True)
     builds.append(dbt('build', env_extra=env, check=True))

@@ -14,7 +14,7 @@ import json
 import pytest
 
 from chdb_http import serve
-from conftest import dbt, llmwh, warehouse_env
+from conftest import INIT_FIXED_DAYS, dbt, llmwh, warehouse_env
 from scheduled_telemetry import MARTS, files, marts_of
 
 CLUSTER = 'llm_cluster'
@@ -40,7 +40,7 @@ def server(tmp_path_factory, profiles_dir, endpoint, telemetry):
     first, second = telemetry
     tmp = tmp_path_factory.mktemp('server')
     env = target_env(tmp, profiles_dir, port, 'server')
-    llmwh('init', env_extra=env, check=True)
+    llmwh(*INIT_FIXED_DAYS, env_extra=env, check=True)
     llmwh('load', 'otlp', *files(first), *files(second), env_extra=env, check=True)
     dbt('build', env_extra=env, check=True)
     return marts_of(env), env, tmp / 'target'
