@@ -4,14 +4,17 @@ that tell data-quality failures from infrastructure failures."""
 import json
 import subprocess
 import sys
+import threading
 import time
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 
 from conftest import ROOT, llmwh, warehouse_env
 from llmwh.errors import ExitCode
 from llmwh.run import cycle
+from llmwh.run.checks import default_checks
 from llmwh.run.lock import RunLock
 
 DATA = ROOT / 'tests' / 'data' / 'billing'
@@ -138,6 +141,39 @@ def _fake_dbt(tmp_path, monkeypatch, results, returncode=1):
 
 def _record():
     return cycle.RunRecord(run_id='r', started_at=None, target='t')
+
+
+def test_the_checks_set_up_runs_once_in_the_background(monkeypatch):
+    """great-expectations takes seconds to import: the cycle starts it before the dbt steps
+    and does not wait for it."""
+    calls, release = [], threading.Event()
+
+    def prepare():
+        calls.append(threading.current_thread())
+        release.wait(30)
+    threads = cycle._prepare([SimpleNamespace(prepare=prepare), SimpleNamespace(prepare=prepare), object()])
+    try:
+        assert len(threads) == 1 and threads[0].is_alive()      # returned while prepare still runs
+        threads[0].join(0.5)
+        assert calls == threads
+    finally:
+        release.set()
+    threads[0].join(30)
+
+
+def test_a_failing_set_up_is_left_to_the_check_itself(monkeypatch):
+    uncaught = []
+    monkeypatch.setattr(threading, 'excepthook', uncaught.append)
+
+    def prepare():
+        raise RuntimeError('no great_expectations')
+    for thread in cycle._prepare([SimpleNamespace(prepare=prepare)]):
+        thread.join(30)
+    assert uncaught == []
+
+
+def test_the_gx_checks_share_one_set_up():
+    assert len({check.prepare for check in default_checks()}) == 1 < len(default_checks())
 
 
 def test_a_failing_test_is_a_data_quality_failure(tmp_path, monkeypatch):

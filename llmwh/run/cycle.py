@@ -26,6 +26,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -131,6 +132,7 @@ def run_cycle(target: Target, lock_file=None, checks: Optional[list] = None, ech
         if lock.stale:
             echo(f'warning: {lock.stale}', err=True)
         echo(f'Run {record.run_id} on target {target.describe()}')
+        _prepare(checks)
         _check_warehouse(target)
         _freshness(target, record, echo, dbt_args)
         if reprice:
@@ -319,6 +321,25 @@ def _count_rows(wh, record: RunRecord):
     except LlmwhError:
         return
     record.rows = {f'{r.database}.{r.alias}': r.rows for r in relations if r.built and r.rows is not None}
+
+
+def _prepare(checks: Optional[list]) -> list:
+    """Start the checks' slow set-up (a check's optional `prepare`, e.g. imports) in the
+    background, once per distinct `prepare`: it overlaps the dbt steps, which run in
+    child processes. Returns the threads started."""
+    threads = [threading.Thread(target=_quietly, args=(prepare,), daemon=True)
+               for prepare in {check.prepare for check in checks or () if hasattr(check, 'prepare')}]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def _quietly(prepare):
+    # Ahead-of-time work only: a failure shows again, and is recorded, when the check runs.
+    try:
+        prepare()
+    except Exception:
+        pass
 
 
 def _run_checks(wh, checks: list, record: RunRecord, echo: Echo):
