@@ -4,21 +4,27 @@ A user corrects a price with a row in seeds/model_price_overrides.csv (as
 `llmwh prices` suggests for a model without one) on a warehouse whose raw
 tables already dropped their oldest day (the TTL, done here by dropping the
 partitions). New telemetry arrived since the last build and is not extracted
-yet. `llmwh run --reprice` then a scheduled `dbt build` must give the marts
-one build of all the data with the new prices gives: every call re-priced,
-also those of the day only the warehouse's own tables still hold, and nothing
-lost or counted twice. A plain `dbt build --full-refresh` would rebuild from
-the raw tables and lose that day.
+yet. `llmwh run --reprice` is killed part way (the price model rebuilt, the
+marts not), the next scheduled `llmwh run` finishes the re-pricing, and a
+scheduled `dbt build` follows: the marts must be those of one build of all
+the data with the new prices, every call re-priced, also those of the day
+only the warehouse's own tables still hold, and nothing lost or counted
+twice. A plain `dbt build --full-refresh` would rebuild from the raw tables
+and lose that day.
 """
 
 import csv
 import json
+import os
 import shutil
+import signal
+import subprocess
+import time as clock
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
-from conftest import ROOT, dbt, llmwh, sql_rows, sql_write, warehouse_env
+from conftest import BIN, ROOT, child_env, dbt, llmwh, release_warehouses, sql_rows, sql_write, warehouse_env
 from scheduled_telemetry import MARTS, marts_of
 
 # What a dbt project is made of (dbt_project.yml's paths), plus what `llmwh` reads from it.
@@ -26,6 +32,8 @@ PROJECT_FILES = ('dbt_project.yml', 'selectors.yml')
 PROJECT_DIRS = ('models', 'macros', 'seeds', 'tests/dbt', 'ddl', 'gx')
 BUILD = ('build', '--exclude-resource-type', 'unit_test')
 NEW_INPUT_PRICE, NEW_OUTPUT_PRICE = '123', '456'    # USD per 1M tokens, unlike any list price
+# Where the killed re-pricing stops: the calls re-priced, the marts built from them not yet.
+KILL_AFTER = 'OK created sql incremental model `llm_intermediate`.`int_llm_calls_priced`'
 
 
 def _copy_project(to):
@@ -105,6 +113,26 @@ def _add_override(project, header, row):
         csv.DictWriter(fh, header).writerow(row)
 
 
+def _killed_when_logged(args, env, log, line, timeout=600):
+    """Run `args` in a session of its own and SIGKILL it (dbt child included) once `log` gets `line`."""
+    release_warehouses()
+    offset = log.stat().st_size if log.exists() else 0
+    proc = subprocess.Popen(args, cwd=ROOT, env=child_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    deadline = clock.monotonic() + timeout
+    while clock.monotonic() < deadline and proc.poll() is None:
+        if log.exists():
+            with open(log, errors='replace') as fh:
+                fh.seek(offset)
+                if line in fh.read():
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    break
+        clock.sleep(0.05)
+    output = proc.communicate(timeout=60)[0]
+    assert proc.returncode == -signal.SIGKILL, f'not killed at {line!r}:\n{output}'
+    return output
+
+
 def _day_calls(env, day, pattern):
     return sql_rows(env, f"""
         select call_id, cost_usd, priced_model from llm.fct_llm_calls
@@ -137,7 +165,9 @@ def repriced(tmp_path_factory, profiles_dir):
     _expire(env, expired_day)
     llmwh('load', 'otlp', *_jsonl(second), env_extra=env, check=True)
     _add_override(project, header, row)
-    run = llmwh('run', '--reprice', env_extra=env)
+    killed = _killed_when_logged([str(BIN / 'llmwh'), 'run', '--reprice'], env,
+                                 tmp / 'repriced' / 'logs' / 'dbt.log', KILL_AFTER)
+    run = llmwh('run', env_extra=env)
     raw_left = sql_rows(env, f"select count() as n from otel.otel_traces where toDate(Timestamp) = '{expired_day}'")
     extracted = sql_rows(env, f"select count() as n from llm_intermediate.int_spans_deduplicated "
                               f"where span_date = '{expired_day}'")
@@ -151,14 +181,16 @@ def repriced(tmp_path_factory, profiles_dir):
     llmwh('load', 'otlp', *_jsonl(first), *_jsonl(second), env_extra=reference_env, check=True)
     llmwh('load', 'usage', '--provider', 'openai', *billing, env_extra=reference_env, check=True)
     dbt(*BUILD, env_extra=reference_env, cwd=project, check=True)
-    return {'run': run, 'got': got, 'expected': marts_of(reference_env), 'before': before, 'after': after,
+    return {'killed': killed, 'run': run, 'got': got, 'expected': marts_of(reference_env), 'before': before, 'after': after,
             'raw_left': raw_left[0]['n'], 'extracted': extracted[0]['n']}
 
 
-def test_the_reprice_cycle_succeeds_and_says_so(repriced):
+def test_the_cycle_after_a_killed_reprice_reprices_and_says_so(repriced):
+    assert 're-pricing: the price seeds' in repriced['killed']
     run = repriced['run']
     assert run.returncode == 0, run.stdout + run.stderr
-    assert 're-pricing' in run.stdout
+    assert 'recovered a stale run lock' in run.stderr
+    assert 're-pricing: the last re-pricing cycle did not finish' in run.stderr
 
 
 def test_the_oldest_day_is_held_only_by_the_warehouse_tables(repriced):

@@ -201,6 +201,49 @@ def test_a_model_error_is_an_infrastructure_failure(tmp_path, monkeypatch):
     assert any('Unknown table' in f for f in record.failures)
 
 
+MODEL_OK = {'unique_id': 'model.llm_otel.fct_llm_calls', 'status': 'success'}
+TEST_FAILED = {'unique_id': 'test.llm_otel.assert_llm_calls_unique_per_trace', 'status': 'fail'}
+MODEL_SKIPPED = {'unique_id': 'model.llm_otel.fct_traces', 'status': 'skipped'}   # below a failed test
+MODEL_ERROR = {'unique_id': 'model.llm_otel.fct_traces', 'status': 'error', 'message': 'Code: 60'}
+
+
+@pytest.mark.parametrize('results, built', [
+    ([MODEL_OK, TEST_FAILED], True),
+    ([MODEL_OK, TEST_FAILED, MODEL_SKIPPED], False),
+    ([MODEL_OK, MODEL_ERROR], False),
+    (None, False),
+])
+def test_a_build_built_only_when_every_selected_model_did(tmp_path, monkeypatch, results, built):
+    _fake_dbt(tmp_path, monkeypatch, results, returncode=1 if results else 2)
+    assert cycle._build(None, _record(), lambda *a, **k: None, ()) is built
+
+
+def test_a_reprice_that_did_not_build_is_redone_by_the_next_cycle(tmp_path, monkeypatch):
+    """`llmwh run --reprice` leaves a marker until its build built every model; a plain cycle
+    that finds it re-prices instead of building incrementally."""
+    builds, outcomes = [], [[MODEL_OK, TEST_FAILED, MODEL_SKIPPED], [MODEL_OK, TEST_FAILED], [MODEL_OK]]
+    monkeypatch.setenv('DBT_TARGET_PATH', str(tmp_path))
+
+    def fake(target, args, echo):
+        builds.append(tuple(args[1:]))
+        (tmp_path / 'run_results.json').write_text(json.dumps({'results': outcomes[len(builds) - 1]}))
+        return subprocess.CompletedProcess(args, 1, '', '')
+    monkeypatch.setattr(cycle, '_dbt', fake)
+    for name in ('_check_warehouse', '_freshness', '_count_rows', '_record', '_close'):
+        monkeypatch.setattr(cycle, name, lambda *a, **k: None)
+    monkeypatch.setattr(cycle, '_open', lambda target: None)
+    lock = tmp_path / 'run.lock'
+    target = SimpleNamespace(name='t', describe=lambda: 't')
+    marker = cycle.pending_reprice_file(lock)
+
+    cycle.run_cycle(target, lock_file=lock, reprice=True)       # a test failed, a model below it skipped
+    assert marker.exists()
+    cycle.run_cycle(target, lock_file=lock)                     # re-prices: every model built
+    assert not marker.exists()
+    cycle.run_cycle(target, lock_file=lock)                     # back to incremental
+    assert builds == [(*cycle.BUILD_ARGS, *cycle.REPRICE_ARGS)] * 2 + [cycle.BUILD_ARGS]
+
+
 def test_dbt_that_writes_no_results_is_an_infrastructure_failure(tmp_path, monkeypatch):
     _fake_dbt(tmp_path, monkeypatch, None, returncode=2)
     record = _record()

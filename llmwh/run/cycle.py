@@ -7,7 +7,9 @@
    on fixtures, which is CI's job, not every cycle's), as a subprocess with the
    same target and profiles. A re-pricing cycle (`reprice`) instead rebuilds
    whole the price seeds and the models downstream of them (selectors.yml),
-   under the same lock, so it never overlaps a scheduled cycle.
+   under the same lock, so it never overlaps a scheduled cycle; until that
+   build finishes without errors, every next cycle re-prices instead
+   (pending_reprice_file).
 5. Data-quality checks on the marts (llmwh.run.checks), if any are configured.
 6. Record the run in otel.llmwh_runs: start, end, status, models built, their
    rows, failures, freshness, test counts.
@@ -110,6 +112,13 @@ REPRICE_ARGS = ('--full-refresh', '--selector', 'reprice')
 NOT_LOADED = 'not loaded'
 
 
+def pending_reprice_file(lock_path: Path) -> Path:
+    """Beside the run lock while a re-pricing build has not finished without errors: a
+    killed or failed one leaves the models downstream of the prices partly re-priced, and
+    the next cycle, of either kind, re-prices again."""
+    return lock_path.with_name(lock_path.name + '.reprice-pending')
+
+
 def target_dir() -> Path:
     """Where dbt writes run_results.json and sources.json (dbt honours DBT_TARGET_PATH too)."""
     return project_dir() / os.environ.get('DBT_TARGET_PATH', 'target')
@@ -135,9 +144,16 @@ def run_cycle(target: Target, lock_file=None, checks: Optional[list] = None, ech
         _prepare(checks)
         _check_warehouse(target)
         _freshness(target, record, echo, dbt_args)
+        pending = pending_reprice_file(lock.path)
         if reprice:
+            pending.touch()
             echo('  re-pricing: the price seeds and every model downstream of them are rebuilt whole')
-        _build(target, record, echo, (*REPRICE_ARGS, *dbt_args) if reprice else dbt_args)
+        elif pending.exists():
+            reprice = True
+            echo('  re-pricing: the last re-pricing cycle did not finish its build; doing it now', err=True)
+        built = _build(target, record, echo, (*REPRICE_ARGS, *dbt_args) if reprice else dbt_args)
+        if reprice and built:
+            pending.unlink(missing_ok=True)
         wh = _open(target)
         try:
             _count_rows(wh, record)
@@ -265,7 +281,9 @@ def _optional_sources() -> set:
     return {uid for uid, node in sources.items() if (node.get('meta') or {}).get('optional') is True}
 
 
-def _build(target: Target, record: RunRecord, echo: Echo, dbt_args: tuple):
+def _build(target: Target, record: RunRecord, echo: Echo, dbt_args: tuple) -> bool:
+    """dbt build; True when every model and seed it selected built (tests may have failed;
+    dbt skips the models below a failed test, and a skipped model did not build)."""
     results_file = target_dir() / 'run_results.json'
     results_file.unlink(missing_ok=True)
     proc = _dbt(target, ['build', *BUILD_ARGS, *dbt_args], echo)
@@ -273,14 +291,15 @@ def _build(target: Target, record: RunRecord, echo: Echo, dbt_args: tuple):
         results = json.loads(results_file.read_text())['results']
     except (FileNotFoundError, KeyError, ValueError):
         record.fail(INFRASTRUCTURE, f'dbt build failed (exit {proc.returncode}): {_last_lines(proc)}')
-        return
-    errors, failed = [], []
+        return False
+    errors, failed, unbuilt = [], [], 0
     for result in results:
         kind, name = _node(result['unique_id'])
         status = result['status']
         is_test = kind in ('test', 'unit_test')
-        if kind in ('model', 'seed', 'snapshot') and status == 'success':
-            record.models_built += kind == 'model'
+        if kind in ('model', 'seed', 'snapshot'):
+            record.models_built += kind == 'model' and status == 'success'
+            unbuilt += status != 'success'
         if is_test:
             record.tests_run += status in ('pass', 'fail', 'warn')
             record.tests_warned += status == 'warn'
@@ -302,6 +321,7 @@ def _build(target: Target, record: RunRecord, echo: Echo, dbt_args: tuple):
         record.fail(INFRASTRUCTURE, f'dbt build exited {proc.returncode}: {_last_lines(proc)}')
     if failed:
         record.fail(DATA_QUALITY, f'failed tests: {", ".join(failed)}')
+    return not unbuilt and proc.returncode in (0, 1)
 
 
 def _node(unique_id: str) -> tuple:
