@@ -7,9 +7,9 @@
    on fixtures, which is CI's job, not every cycle's), as a subprocess with the
    same target and profiles. A re-pricing cycle (`reprice`) instead rebuilds
    whole the price seeds and the models downstream of them (selectors.yml),
-   under the same lock, so it never overlaps a scheduled cycle; until that
-   build finishes without errors, every next cycle re-prices instead
-   (pending_reprice_file).
+   under the same lock, so it never overlaps a scheduled cycle; until such a
+   build has built every model it selected, every next cycle re-prices
+   instead (pending_reprice_file).
 5. Data-quality checks on the marts (llmwh.run.checks), if any are configured.
 6. Record the run in otel.llmwh_runs: start, end, status, models built, their
    rows, failures, freshness, test counts.
@@ -113,7 +113,7 @@ NOT_LOADED = 'not loaded'
 
 
 def pending_reprice_file(lock_path: Path) -> Path:
-    """Beside the run lock while a re-pricing build has not finished without errors: a
+    """Beside the run lock until a re-pricing build has built every model it selected: a
     killed or failed one leaves the models downstream of the prices partly re-priced, and
     the next cycle, of either kind, re-prices again."""
     return lock_path.with_name(lock_path.name + '.reprice-pending')
@@ -129,7 +129,8 @@ def run_cycle(target: Target, lock_file=None, checks: Optional[list] = None, ech
     """One cycle on `target`; returns its record (also written to otel.llmwh_runs).
 
     With `reprice` the build re-prices history (REPRICE_ARGS) instead of the
-    incremental build; the next cycle builds the rest incrementally.
+    incremental build; the next cycle builds the rest incrementally, or
+    re-prices again if this build did not build every model it selected.
 
     Raises LockedError when another run holds the lock, InfrastructureError when
     the run cannot even be recorded (no warehouse, no llmwh_runs table).
