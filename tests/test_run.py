@@ -143,7 +143,7 @@ def _record():
     return cycle.RunRecord(run_id='r', started_at=None, target='t')
 
 
-def test_the_checks_set_up_runs_once_in_the_background(monkeypatch):
+def test_the_checks_set_up_runs_once_in_the_background():
     """great-expectations takes seconds to import: the cycle starts it before the dbt steps
     and does not wait for it."""
     calls, release = [], threading.Event()
