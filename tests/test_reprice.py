@@ -133,6 +133,14 @@ def _killed_when_logged(args, env, log, line, timeout=600):
     return output
 
 
+def _built(env, project, billing, *otlp):
+    """init, the telemetry and billing exports loaded, one build: a warehouse as the schedule leaves it."""
+    llmwh('init', env_extra=env, check=True)
+    llmwh('load', 'otlp', *otlp, env_extra=env, check=True)
+    llmwh('load', 'usage', '--provider', 'openai', *billing, env_extra=env, check=True)
+    dbt(*BUILD, env_extra=env, cwd=project, check=True)
+
+
 def _day_calls(env, day, pattern):
     return sql_rows(env, f"""
         select call_id, cost_usd, priced_model from llm.fct_llm_calls
@@ -154,10 +162,7 @@ def repriced(tmp_path_factory, profiles_dir):
     billing = [str(gen / 'billing' / 'openai_usage_completions.jsonl')]
 
     env = {**warehouse_env(tmp / 'repriced', profiles_dir), 'LLMWH_PROJECT_DIR': str(project)}
-    llmwh('init', env_extra=env, check=True)
-    llmwh('load', 'otlp', *_jsonl(first), env_extra=env, check=True)
-    llmwh('load', 'usage', '--provider', 'openai', *billing, env_extra=env, check=True)
-    dbt(*BUILD, env_extra=env, cwd=project, check=True)
+    _built(env, project, billing, *_jsonl(first))
     expired_day = sql_rows(env, 'select toString(min(call_date)) as day from llm.fct_llm_calls')[0]['day']
     header, row, model = _override_row(env, project, expired_day)
     before = _day_calls(env, expired_day, model['pattern'])
@@ -177,10 +182,7 @@ def repriced(tmp_path_factory, profiles_dir):
 
     # One build of everything with the new prices, raw data all there.
     reference_env = {**warehouse_env(tmp / 'reference', profiles_dir), 'LLMWH_PROJECT_DIR': str(project)}
-    llmwh('init', env_extra=reference_env, check=True)
-    llmwh('load', 'otlp', *_jsonl(first), *_jsonl(second), env_extra=reference_env, check=True)
-    llmwh('load', 'usage', '--provider', 'openai', *billing, env_extra=reference_env, check=True)
-    dbt(*BUILD, env_extra=reference_env, cwd=project, check=True)
+    _built(reference_env, project, billing, *_jsonl(first), *_jsonl(second))
     return {'killed': killed, 'run': run, 'got': got, 'expected': marts_of(reference_env), 'before': before, 'after': after,
             'raw_left': raw_left[0]['n'], 'extracted': extracted[0]['n']}
 
